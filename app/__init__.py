@@ -1,0 +1,144 @@
+"""政府采购电子卖场 — the application factory."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from flask import Flask, request, session
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import BASE_DIR, INSTANCE_DIR, Config, config_for
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        # Let SQLAlchemy, not pysqlite, issue BEGIN, so SAVEPOINTs work; enforce foreign keys.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN")
+
+
+def select_locale() -> str:
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    if current_user and getattr(current_user, "locale", None) in languages:
+        return current_user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def create_app(config: type[Config] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder=str(BASE_DIR / "static"),
+    )
+    app.config.from_object(config or config_for())
+
+    from app import extensions as ext
+
+    ext.db.init_app(app)
+    ext.migrate.init_app(app, ext.db, directory=str(BASE_DIR / "migrations"))
+    ext.csrf.init_app(app)
+    ext.limiter.init_app(app)
+    ext.babel.init_app(app, locale_selector=select_locale)
+    _init_login(app)
+
+    from app.core import errors, transaction
+
+    transaction.init_app(app)
+    _register_models()
+    _register_blueprints(app)
+    errors.init_app(app)  # after the API, whose error handler it replaces for HTML pages
+    _register_cli(app)
+    _register_template_helpers(app)
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    from flask_babel import lazy_gettext
+
+    from app.auth.services import load_user_by_session_token
+    from app.extensions import login_manager
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = lazy_gettext("请先登录。")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_user_by_session_token)
+
+
+def _register_models() -> None:
+    # Import every models module so metadata (Alembic, create_all) sees all tables.
+    from app.auth import models as _auth  # noqa: F401
+    from app.catalog import models as _catalog  # noqa: F401
+    from app.core import audit as _audit  # noqa: F401
+    from app.procurement import models as _procurement  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.api import init_app as init_api
+    from app.auth.views import bp as auth_bp
+    from app.catalog.views import bp as catalog_bp
+    from app.procurement.views import bp as procurement_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(catalog_bp)
+    app.register_blueprint(procurement_bp)
+    init_api(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from app.catalog.cli import catalog_cli
+    from app.demo.cli import demo_cli
+
+    app.cli.add_command(catalog_cli)
+    app.cli.add_command(demo_cli)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    from app.core.money import format_cny
+
+    app.jinja_env.filters["cny"] = format_cny
+
+    @app.context_processor
+    def inject_globals():
+        return {"current_locale": str(get_locale()), "languages": app.config["LANGUAGES"]}
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'",
+        )
+        if request.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "public, max-age=3600")
+        return response

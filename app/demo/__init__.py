@@ -1,0 +1,1 @@
+"""Deterministic demo data: organizations, users, categories with registries, products, offers, plans."""

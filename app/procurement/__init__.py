@@ -1,0 +1,1 @@
+"""Procurement plans (采购计划) and their budget ledger."""

@@ -1,0 +1,132 @@
+"""Configuration.
+
+The embedded default (``APP_ENV`` unset or ``development``) needs nothing running: SQLite and the
+tantivy index under ``instance/``, jobs in-process, the payment stub in-process.
+``APP_ENV=production`` reads everything from the environment and refuses weak secrets.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance"))
+
+# A key that is known to anyone reading this file; production must never run with it.
+DEFAULT_SECRET_KEY = "dev-only-not-secret"
+
+
+def database_url(url: str) -> str:
+    """Accept the usual ``postgres://`` / ``postgresql://`` forms and pick the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _instance_secret() -> str:
+    """A random key kept under instance/, so a development install never shares a known key."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    APP_ENV = "development"
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'emall.sqlite3'}"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    REDIS_URL: str | None = None
+    JOBS_BACKEND = "inprocess"  # or "rq"
+    SEARCH_BACKEND = "tantivy"  # or "elasticsearch"
+    SEARCH_INDEX_DIR = str(INSTANCE_DIR / "search")
+    ELASTICSEARCH_URL: str | None = None
+    PAYMENTS_PROVIDER = "stub"
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute"
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # forms; catalog uploads get their own limit
+    MAX_FORM_MEMORY_SIZE = 500 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session, which rotates
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+    LANGUAGES = {"zh": "简体中文", "en": "English"}
+    API_TITLE = "政府采购电子卖场 API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+
+    @classmethod
+    def prepare(cls) -> None:
+        """Hook run once by the app factory before the config is read."""
+
+
+class DevelopmentConfig(Config):
+    @classmethod
+    def prepare(cls) -> None:
+        cls.SECRET_KEY = os.environ.get("SECRET_KEY") or _instance_secret()
+        if os.environ.get("DATABASE_URL"):
+            cls.SQLALCHEMY_DATABASE_URI = database_url(os.environ["DATABASE_URL"])
+
+
+class ProductionConfig(Config):
+    APP_ENV = "production"
+    JOBS_BACKEND = "rq"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+    @classmethod
+    def prepare(cls) -> None:
+        key = os.environ.get("SECRET_KEY", "")
+        if not key or key == DEFAULT_SECRET_KEY or len(key) < 32:
+            raise RuntimeError(
+                "生产环境必须通过环境变量 SECRET_KEY 提供至少 32 个字符的随机密钥 "
+                "(production refuses to start without a strong SECRET_KEY)"
+            )
+        missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
+        if missing:
+            raise RuntimeError(f"生产环境缺少环境变量: {', '.join(missing)}")
+        cls.SECRET_KEY = key
+        cls.SQLALCHEMY_DATABASE_URI = database_url(os.environ["DATABASE_URL"])
+        cls.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        cls.REDIS_URL = os.environ["REDIS_URL"]
+        cls.RATELIMIT_STORAGE_URI = cls.REDIS_URL
+        cls.ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL")
+        if cls.ELASTICSEARCH_URL:
+            cls.SEARCH_BACKEND = "elasticsearch"
+        cls.PAYMENTS_PROVIDER = os.environ.get("PAYMENTS_PROVIDER", "http")
+
+
+class TestConfig(Config):
+    APP_ENV = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production-use"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    LOGIN_RATE_LIMIT = "5 per minute"
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "test": TestConfig,
+}
+
+
+def config_for(name: str | None = None) -> type[Config]:
+    name = name or os.environ.get("APP_ENV", "development")
+    try:
+        config = CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"未知的 APP_ENV: {name!r}; expected one of {sorted(CONFIGS)}") from None
+    config.prepare()
+    return config
