@@ -15,7 +15,7 @@ BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance"))
 
 # A key that is known to anyone reading this file; production must never run with it.
-DEFAULT_SECRET_KEY = "dev-only-not-secret"
+DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 -- the known key production refuses
 
 
 def database_url(url: str) -> str:
@@ -110,7 +110,7 @@ class ProductionConfig(Config):
 class TestConfig(Config):
     APP_ENV = "test"
     TESTING = True
-    SECRET_KEY = "test-secret-key-not-for-production-use"
+    SECRET_KEY = "test-secret-key-not-for-production-use"  # noqa: S105 -- tests only
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     LOGIN_RATE_LIMIT = "5 per minute"
 

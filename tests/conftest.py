@@ -8,6 +8,7 @@ happens and still leaves nothing behind. A missing PostgreSQL is an error, never
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import uuid
@@ -44,6 +45,15 @@ def pg_database() -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh context, as in production: its own app context, ``g`` and
+    database session (joined to the test's transaction), even while the test itself holds an app
+    context for factories and assertions."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 def make_test_config(url: str, **overrides) -> type[TestConfig]:
     attrs = {"SQLALCHEMY_DATABASE_URI": url, "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024,
                                                                  "parallelism": 1}}
@@ -65,6 +75,7 @@ def app(request, tmp_path_factory) -> Iterator[Flask]:
         upgrade()
         db.session.remove()
     application.config["DB_BACKEND"] = request.param
+    application.test_client_class = IsolatedClient
     yield application
     with application.app_context():
         db.engine.dispose()

@@ -33,7 +33,7 @@ def category_tree() -> list[dict]:
                 frontier.add(category.parent_id)
     nodes = {cid: {"category": c, "count": counts.get(cid, 0), "children": []} for cid, c in by_id.items()}
     roots = []
-    for cid, node in sorted(nodes.items(), key=lambda item: item[1]["category"].code):
+    for node in sorted(nodes.values(), key=lambda n: n["category"].code):
         parent_id = node["category"].parent_id
         if parent_id in nodes:
             nodes[parent_id]["children"].append(node)

@@ -1,25 +1,62 @@
 """Background jobs: RQ on Redis in production, run in-process in the embedded default.
 
 Jobs are always enqueued *after commit* so a worker never reads rows that are not there yet, and
-they are named by import path so both backends run exactly the same function.
+they are named by import path so both backends run exactly the same function. A job function is
+wrapped with :func:`job`: it runs inside an application context and ends with one commit, the way
+a request does.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from redis import Redis
 from rq import Queue
 
 from app.core.transaction import after_commit
+from app.extensions import db
 
 log = logging.getLogger(__name__)
 
+_worker_app: Flask | None = None
 
-def resolve(path: str):
+
+def _app_for_worker() -> Flask:
+    """An RQ worker process has no app; build one from the environment, once per process."""
+    global _worker_app
+    if _worker_app is None:
+        from app import create_app
+
+        _worker_app = create_app()
+    return _worker_app
+
+
+def job(func: Callable) -> Callable:
+    """Run ``func`` in an app context with its own session, committing once at the end."""
+
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        app = current_app._get_current_object() if has_app_context() else _app_for_worker()
+        with app.app_context():
+            try:
+                result = func(*args, **kwargs)
+                db.session.commit()
+                return result
+            except Exception:
+                db.session.rollback()
+                raise
+            finally:
+                db.session.remove()
+
+    return run
+
+
+def resolve(path: str) -> Callable:
     module, _, name = path.rpartition(".")
     return getattr(importlib.import_module(module), name)
 
@@ -46,12 +83,12 @@ def enqueue_now(path: str, *args: Any, queue_name: str = "default") -> None:
 
 
 def enqueue(path: str, *args: Any, queue_name: str = "default") -> None:
-    """Enqueue ``path(*args)`` once the current transaction commits."""
+    """Enqueue ``path(*args)`` once the current transaction commits; nothing on rollback."""
     resolve(path)  # fail now, in the request, on a typo rather than later in a worker
     app = current_app._get_current_object()
 
-    def _send() -> None:
+    def send() -> None:
         with app.app_context():
             enqueue_now(path, *args, queue_name=queue_name)
 
-    after_commit(_send)
+    after_commit(send)

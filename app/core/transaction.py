@@ -21,6 +21,9 @@ _PENDING = "after_commit_callbacks"
 def after_commit(callback: Callable[[], None], session: Session | None = None) -> None:
     """Run ``callback`` after the current transaction commits; forget it on rollback."""
     session = session or db.session()
+    if session.get_transaction() is None:
+        # Tie the callback to a transaction, so a rollback before any SQL still discards it.
+        session.begin()
     session.info.setdefault(_PENDING, []).append(callback)
 
 
