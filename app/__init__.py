@@ -100,8 +100,8 @@ def _register_models() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.api import init_app as init_api
-    from app.auth.views import bp as auth_bp
     from app.api.views import bp as api_tokens_bp
+    from app.auth.views import bp as auth_bp
     from app.catalog.supplier_views import bp as supplier_bp
     from app.catalog.views import bp as catalog_bp
     from app.procurement.views import bp as procurement_bp
