@@ -32,7 +32,7 @@ worker: $(INSTALLED)
 	$(BIN)/rq worker --url $${REDIS_URL:-redis://127.0.0.1:6379/0} default
 
 bench: $(INSTALLED)
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in $(wildcard bench/*.py); do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
