@@ -112,7 +112,8 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production-use"  # noqa: S105 -- tests only
     SQLALCHEMY_DATABASE_URI = "sqlite://"
-    LOGIN_RATE_LIMIT = "5 per minute"
+    # Tests log in often; the rate-limit tests set a small limit themselves.
+    LOGIN_RATE_LIMIT = "1000 per minute"
 
 
 CONFIGS: dict[str, type[Config]] = {

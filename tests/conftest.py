@@ -99,7 +99,7 @@ def db_session(app: Flask):
             outer.rollback()
             connection.close()
             engines[None] = engine
-            db.session.configure(join_transaction_mode="conservative_savepoint")
+            db.session.configure(join_transaction_mode="conditional_savepoint")
             limiter.reset()
 
 

@@ -135,7 +135,14 @@ def test_csrf_token_from_another_session_is_refused(app, client, db_session):
     assert response.status_code == 400
 
 
-def test_login_attempts_are_rate_limited(app, client, db_session):
+@pytest.fixture
+def small_login_limit(app):
+    app.config["LOGIN_RATE_LIMIT"] = "5 per minute"
+    yield
+    app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"
+
+
+def test_login_attempts_are_rate_limited(app, client, db_session, small_login_limit):
     user = factories.user()
     limit = int(re.match(r"\d+", app.config["LOGIN_RATE_LIMIT"]).group())
     token = csrf_from(client)
@@ -151,7 +158,7 @@ def test_login_attempts_are_rate_limited(app, client, db_session):
     assert client.get("/plans/").status_code == 302
 
 
-def test_rate_limit_is_per_account_across_addresses(app, client, db_session):
+def test_rate_limit_is_per_account_across_addresses(app, client, db_session, small_login_limit):
     user = factories.user()
     limit = int(re.match(r"\d+", app.config["LOGIN_RATE_LIMIT"]).group())
     for n in range(limit):

@@ -1,0 +1,367 @@
+"""Marshmallow schemas: the token form, the API's query arguments and its JSON answers.
+
+Money is always a decimal string with two places on the wire ("4999.00"), never a float.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates
+
+from app.auth.models import ApiScope, OrgKind
+from app.catalog.models import CATALOG_VERSION, AttributeType, Better, OfferStatus, Origin
+from app.core.schemas import ApiSchema, FormSchema
+from app.procurement.models import PlanStatus
+
+MAX_PER_PAGE = 100
+MAX_EXPIRY_DAYS = 3650
+MAX_PAGE = 10000
+
+# --------------------------------------------------------------------------------------------
+# Fields
+
+
+class MoneyString(fields.Decimal):
+    """An amount of CNY as a string with exactly two places: ``"4999.00"``."""
+
+    def __init__(self, **kwargs):
+        super().__init__(places=2, as_string=True, **kwargs)
+
+
+class DecimalString(fields.Decimal):
+    """A decimal without trailing zeros as a string (``"8"``, ``"15.6"``): exact, unlike a float."""
+
+    def __init__(self, **kwargs):
+        super().__init__(as_string=True, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        text = format(Decimal(value).normalize(), "f")
+        return text
+
+
+# --------------------------------------------------------------------------------------------
+# HTML form
+
+
+class TokenCreateForm(FormSchema):
+    name = fields.String(required=True,
+                         validate=validate.Length(min=1, max=100, error="名称应为 1–100 个字符"),
+                         error_messages={"required": "请填写令牌名称"})
+    scopes = fields.List(fields.String(), required=True,
+                         error_messages={"required": "请至少选择一个权限范围"})
+    expires_in_days = fields.Integer(
+        load_default=None, allow_none=True,
+        validate=validate.Range(min=1, max=MAX_EXPIRY_DAYS, error=f"有效期应在 1–{MAX_EXPIRY_DAYS} 天之间"))
+
+    def __init__(self, *args, allowed: list[ApiScope] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.allowed = {scope.value for scope in (allowed or [])}
+
+    @pre_load
+    def clean(self, data, **kwargs):
+        data = dict(data)
+        if isinstance(data.get("name"), str):
+            data["name"] = data["name"].strip()
+        if isinstance(data.get("expires_in_days"), str) and not data["expires_in_days"].strip():
+            data["expires_in_days"] = None
+        return data
+
+    @validates("scopes")
+    def check_scopes(self, scopes, **kwargs):
+        # A field validator (not a schema one) so it is reported together with the other fields.
+        if not scopes:
+            raise ValidationError("请至少选择一个权限范围")
+        refused = [scope for scope in scopes if scope not in self.allowed]
+        if refused:
+            raise ValidationError(f"本单位不能授予以下权限范围：{'、'.join(refused)}")
+
+
+# --------------------------------------------------------------------------------------------
+# API query arguments
+
+
+class ApiQuerySchema(ApiSchema):
+    """Query strings of the API: Chinese messages like every API schema, but unknown parameters are
+    ignored (caches and proxies add their own)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class PaginationQuery(ApiQuerySchema):
+    page = fields.Integer(
+        load_default=1, validate=validate.Range(min=1, max=MAX_PAGE, error=f"页码应在 1–{MAX_PAGE} 之间"),
+        metadata={"description": "页码，从 1 开始"})
+    per_page = fields.Integer(
+        load_default=20,
+        validate=validate.Range(min=1, max=MAX_PER_PAGE, error=f"每页数量应在 1–{MAX_PER_PAGE} 之间"),
+        metadata={"description": f"每页数量，1–{MAX_PER_PAGE}，默认 20"})
+
+
+CATEGORY_CODE = validate.Regexp(r"^[ABC]\d{8}$", error="品目编码格式不正确")
+CATALOG_VERSIONS = validate.OneOf(["2013", "2022"], error="目录版本应为 2013 或 2022")
+
+
+class CategoryListQuery(PaginationQuery):
+    leaf = fields.Boolean(load_default=None, metadata={"description": "true 只列末级品目，false 只列非末级"})
+    q = fields.String(load_default=None, validate=validate.Length(max=100, error="关键词不能超过 100 个字符"),
+                      metadata={"description": "按名称或编码前缀查找"})
+    parent = fields.String(load_default=None, validate=CATEGORY_CODE,
+                           metadata={"description": "上级品目编码"})
+    catalog_version = fields.String(load_default=CATALOG_VERSION, validate=CATALOG_VERSIONS,
+                                    metadata={"description": "目录版本，默认 2022"})
+
+
+class CategoryQuery(ApiQuerySchema):
+    catalog_version = fields.String(load_default=CATALOG_VERSION, validate=CATALOG_VERSIONS,
+                                    metadata={"description": "目录版本，默认 2022"})
+
+
+class ProductListQuery(PaginationQuery):
+    category = fields.String(load_default=None, validate=CATEGORY_CODE,
+                             metadata={"description": "品目编码；非末级编码包含其下所有品目"})
+    catalog_version = fields.String(load_default=CATALOG_VERSION, validate=CATALOG_VERSIONS,
+                                    metadata={"description": "品目编码所属的目录版本，默认 2022"})
+    q = fields.String(load_default=None, validate=validate.Length(max=200, error="关键词不能超过 200 个字符"),
+                      metadata={"description": "按名称、品牌、型号查找"})
+    brand = fields.String(load_default=None, validate=validate.Length(max=64, error="品牌不能超过 64 个字符"),
+                          metadata={"description": "品牌（精确匹配）"})
+
+
+class OfferListQuery(PaginationQuery):
+    status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in OfferStatus],
+                                                                      error="状态取值无效"),
+                           metadata={"description": "报价状态"})
+
+
+class PlanListQuery(PaginationQuery):
+    fiscal_year = fields.Integer(load_default=None,
+                                 validate=validate.Range(min=2000, max=2100, error="年度超出范围"),
+                                 metadata={"description": "预算年度"})
+    status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in PlanStatus],
+                                                                      error="状态取值无效"),
+                           metadata={"description": "计划状态"})
+
+
+# --------------------------------------------------------------------------------------------
+# API answers
+
+
+class ResponseSchema(Schema):
+    """Answers only ever gain fields; clients should ignore the ones they do not know."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class PaginationSchema(ResponseSchema):
+    page = fields.Integer(metadata={"description": "当前页码"})
+    per_page = fields.Integer(metadata={"description": "每页数量"})
+    total = fields.Integer(metadata={"description": "记录总数"})
+    pages = fields.Integer(metadata={"description": "总页数"})
+
+
+class OrganizationSchema(ResponseSchema):
+    id = fields.Integer()
+    code = fields.String(metadata={"description": "单位编码"})
+    name = fields.String(metadata={"description": "单位名称"})
+    kind = fields.Enum(OrgKind, by_value=True, metadata={"description": "单位类型"})
+
+
+class TokenInfoSchema(ResponseSchema):
+    name = fields.String(metadata={"description": "令牌名称"})
+    prefix = fields.String(metadata={"description": "令牌前缀（用于辨认）"})
+    scopes = fields.List(fields.String(), metadata={"description": "令牌的权限范围"})
+    expires_at = fields.DateTime(allow_none=True, metadata={"description": "过期时间（UTC）"})
+
+
+class MeSchema(ResponseSchema):
+    organization = fields.Nested(OrganizationSchema)
+    token = fields.Nested(TokenInfoSchema)
+
+
+class MeResponse(ResponseSchema):
+    data = fields.Nested(MeSchema)
+
+
+class CategorySchema(ResponseSchema):
+    catalog_version = fields.String(metadata={"description": "目录版本"})
+    code = fields.String(metadata={"description": "品目编码"})
+    name = fields.String(metadata={"description": "品目名称"})
+    level = fields.Integer(metadata={"description": "层级"})
+    parent_code = fields.Function(lambda c: c.parent.code if c.parent else None, allow_none=True,
+                                  metadata={"description": "上级品目编码", "type": "string"})
+    is_leaf = fields.Boolean(metadata={"description": "是否末级品目"})
+
+
+class AttributeSchema(ResponseSchema):
+    code = fields.String(metadata={"description": "属性编码"})
+    label_zh = fields.String(metadata={"description": "中文名称"})
+    label_en = fields.String(metadata={"description": "英文名称"})
+    type = fields.Enum(AttributeType, by_value=True, metadata={"description": "类型"})
+    unit = fields.String(allow_none=True, metadata={"description": "单位"})
+    required = fields.Boolean(metadata={"description": "是否必填"})
+    facetable = fields.Boolean(metadata={"description": "是否可作筛选项"})
+    comparable = fields.Boolean(metadata={"description": "是否参与比价对比"})
+    better = fields.Enum(Better, by_value=True, allow_none=True,
+                         metadata={"description": "higher 越大越好，lower 越小越好"})
+    enum_values = fields.List(fields.String(), allow_none=True, metadata={"description": "枚举取值"})
+    min_value = DecimalString(allow_none=True, metadata={"description": "最小值"})
+    max_value = DecimalString(allow_none=True, metadata={"description": "最大值"})
+
+
+class CategoryDetailSchema(CategorySchema):
+    attributes = fields.List(fields.Nested(AttributeSchema), metadata={"description": "属性登记表"})
+
+
+class CategoryListResponse(ResponseSchema):
+    data = fields.List(fields.Nested(CategorySchema))
+    pagination = fields.Nested(PaginationSchema)
+
+
+class CategoryResponse(ResponseSchema):
+    data = fields.Nested(CategoryDetailSchema)
+
+
+class CategoryRefSchema(ResponseSchema):
+    catalog_version = fields.String(metadata={"description": "目录版本"})
+    code = fields.String(metadata={"description": "品目编码"})
+    name = fields.String(metadata={"description": "品目名称"})
+
+
+class ProductSchema(ResponseSchema):
+    id = fields.Integer()
+    category = fields.Nested(CategoryRefSchema)
+    brand = fields.String(metadata={"description": "品牌"})
+    model = fields.String(metadata={"description": "型号"})
+    manufacturer = fields.String(metadata={"description": "制造商"})
+    name = fields.String(metadata={"description": "商品名称"})
+    specs = fields.Dict(metadata={"description": "规格参数（按品目属性登记表）"})
+    energy_saving = fields.Boolean(metadata={"description": "节能产品"})
+    environmental = fields.Boolean(metadata={"description": "环境标志产品"})
+    origin = fields.Enum(Origin, by_value=True,
+                         metadata={"description": "产地：domestic 国产，imported 进口"})
+    lowest_price = MoneyString(allow_none=True, metadata={"description": "在售报价中的最低价（元）"})
+    supplier_count = fields.Integer(metadata={"description": "在售供应商数"})
+
+
+class SupplierRefSchema(ResponseSchema):
+    id = fields.Integer()
+    name = fields.String(metadata={"description": "供应商名称"})
+    is_sme = fields.Boolean(metadata={"description": "中小企业"})
+
+
+class ListedOfferSchema(ResponseSchema):
+    id = fields.Integer()
+    supplier = fields.Nested(SupplierRefSchema)
+    supplier_sku = fields.String(metadata={"description": "供应商货号"})
+    price = MoneyString(metadata={"description": "价格（元）"})
+    market_price = MoneyString(allow_none=True, metadata={"description": "市场参考价（元）"})
+    stock = fields.Integer(metadata={"description": "库存"})
+    regions = fields.List(fields.String(), metadata={"description": "可供货地区（GB/T 2260 省级代码）"})
+    warranty_months = fields.Integer(metadata={"description": "质保期（月）"})
+    lead_time_days = fields.Integer(metadata={"description": "供货周期（天）"})
+    listed_at = fields.DateTime(allow_none=True, metadata={"description": "上架时间（UTC）"})
+
+
+class ProductDetailSchema(ProductSchema):
+    offers = fields.List(fields.Nested(ListedOfferSchema), metadata={"description": "在售报价，按价格升序"})
+
+
+class ProductListResponse(ResponseSchema):
+    data = fields.List(fields.Nested(ProductSchema))
+    pagination = fields.Nested(PaginationSchema)
+
+
+class ProductResponse(ResponseSchema):
+    data = fields.Nested(ProductDetailSchema)
+
+
+class ProductRefSchema(ResponseSchema):
+    id = fields.Integer()
+    name = fields.String(metadata={"description": "商品名称"})
+    brand = fields.String(metadata={"description": "品牌"})
+    model = fields.String(metadata={"description": "型号"})
+    category = fields.Nested(CategoryRefSchema)
+
+
+class OwnOfferSchema(ResponseSchema):
+    id = fields.Integer()
+    product = fields.Nested(ProductRefSchema)
+    supplier_sku = fields.String(metadata={"description": "供应商货号"})
+    price = MoneyString(metadata={"description": "价格（元）"})
+    market_price = MoneyString(allow_none=True, metadata={"description": "市场参考价（元）"})
+    market_price_source = fields.String(allow_none=True, metadata={"description": "市场参考价来源"})
+    stock = fields.Integer(metadata={"description": "库存"})
+    regions = fields.List(fields.String(), metadata={"description": "可供货地区（GB/T 2260 省级代码）"})
+    warranty_months = fields.Integer(metadata={"description": "质保期（月）"})
+    lead_time_days = fields.Integer(metadata={"description": "供货周期（天）"})
+    status = fields.Enum(OfferStatus, by_value=True, metadata={"description": "状态"})
+    listed_at = fields.DateTime(allow_none=True, metadata={"description": "上架时间（UTC）"})
+    created_at = fields.DateTime(metadata={"description": "创建时间（UTC）"})
+    updated_at = fields.DateTime(metadata={"description": "更新时间（UTC）"})
+
+
+class PriceChangeSchema(ResponseSchema):
+    price = MoneyString(metadata={"description": "价格（元）"})
+    market_price = MoneyString(allow_none=True, metadata={"description": "市场参考价（元）"})
+    changed_at = fields.DateTime(metadata={"description": "变更时间（UTC）"})
+    source = fields.String(metadata={"description": "来源"})
+
+
+class OwnOfferDetailSchema(OwnOfferSchema):
+    price_history = fields.List(fields.Nested(PriceChangeSchema), metadata={"description": "价格历史"})
+
+
+class OfferListResponse(ResponseSchema):
+    data = fields.List(fields.Nested(OwnOfferSchema))
+    pagination = fields.Nested(PaginationSchema)
+
+
+class OfferResponse(ResponseSchema):
+    data = fields.Nested(OwnOfferDetailSchema)
+
+
+class UnitRefSchema(ResponseSchema):
+    id = fields.Integer()
+    code = fields.String(metadata={"description": "单位编码"})
+    name = fields.String(metadata={"description": "单位名称"})
+
+
+class PlanSchema(ResponseSchema):
+    id = fields.Integer()
+    plan_no = fields.String(metadata={"description": "计划编号"})
+    name = fields.String(metadata={"description": "计划名称"})
+    fiscal_year = fields.Integer(metadata={"description": "预算年度"})
+    unit = fields.Nested(UnitRefSchema, metadata={"description": "预算单位"})
+    budget_line_code = fields.String(metadata={"description": "预算项目编码"})
+    fund_source = fields.String(metadata={"description": "资金来源"})
+    amount = MoneyString(metadata={"description": "批复金额（元）"})
+    reserved = MoneyString(metadata={"description": "已预占（元）"})
+    consumed = MoneyString(metadata={"description": "已核销（元）"})
+    released = MoneyString(metadata={"description": "已释放（元）"})
+    available = MoneyString(metadata={"description": "可用余额（元）= 批复金额 − 已预占 − 已核销"})
+    status = fields.Enum(PlanStatus, by_value=True, metadata={"description": "状态"})
+    approved_at = fields.DateTime(metadata={"description": "批复时间（UTC）"})
+    categories = fields.List(fields.Nested(CategoryRefSchema), metadata={"description": "计划覆盖的品目"})
+
+
+class PlanListResponse(ResponseSchema):
+    data = fields.List(fields.Nested(PlanSchema))
+    pagination = fields.Nested(PaginationSchema)
+
+
+class PlanResponse(ResponseSchema):
+    data = fields.Nested(PlanSchema)
+
+
+class ApiErrorSchema(ResponseSchema):
+    """The body of every error answer."""
+
+    code = fields.Integer(metadata={"description": "HTTP 状态码"})
+    status = fields.String(metadata={"description": "错误名称"})
+    message = fields.String(metadata={"description": "错误说明"})
+    errors = fields.Dict(metadata={"description": "逐字段的错误信息（按位置分组，如 query）"})

@@ -1,0 +1,151 @@
+"""Cross-organization access: a user of one organization gets 403/404 on every record of another.
+
+The test walks the application's URL map. Every URL argument must be classified below, either as
+naming a record that belongs to an organization (OWNED) or as public (PUBLIC); a new route with an
+unclassified argument fails this test until someone decides which it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+
+from app.auth.models import OrgKind, Role, User
+from app.catalog.models import OfferStatus
+from tests import factories
+from tests.conftest import csrf_from, login
+
+# Arguments that name public things, the same for every visitor.
+PUBLIC_ARGS = {"filename", "code", "product_id"}
+
+# Roles that may read a kind of record across organizations by design (DESIGN.md: operators and
+# regulators oversee everything read-only; finance systems fund every unit's plans).
+CROSS_ORG_READERS: dict[str, frozenset[Role]] = {
+    "plan_id": frozenset({Role.OPERATOR, Role.REGULATOR, Role.FINANCE}),
+}
+
+
+@dataclass
+class World:
+    """One set of organizations with a user of every role and a record of every owned kind."""
+
+    users: dict[Role, User]
+    records: dict[str, int]
+    secrets: list[str]  # identifiers that must never appear on another organization's pages
+
+
+def build_world(tag: str) -> World:
+    unit = factories.org(OrgKind.PURCHASING_UNIT, name=f"{tag}单位")
+    supplier = factories.org(OrgKind.SUPPLIER, name=f"{tag}供应商")
+    finance = factories.org(OrgKind.FINANCE, name=f"{tag}财政")
+    operator = factories.org(OrgKind.OPERATOR, name=f"{tag}运营")
+    regulator = factories.org(OrgKind.REGULATOR, name=f"{tag}监管")
+    users = {
+        Role.PURCHASER: factories.user(unit, Role.PURCHASER),
+        Role.APPROVER: factories.user(unit, Role.APPROVER),
+        Role.SUPPLIER: factories.user(supplier, Role.SUPPLIER),
+        Role.FINANCE: factories.user(finance, Role.FINANCE),
+        Role.OPERATOR: factories.user(operator, Role.OPERATOR),
+        Role.REGULATOR: factories.user(regulator, Role.REGULATOR),
+    }
+    plan = factories.plan(unit, plan_no=f"PLAN-{tag}-SECRET")
+    offer = factories.offer(supplier=supplier, supplier_sku=f"SKU-{tag}-SECRET", status=OfferStatus.DRAFT)
+    records = {"plan_id": plan.id, "offer_id": offer.id}
+    records.update(owned_extra_records(tag, users))
+    return World(users=users, records=records, secrets=[plan.plan_no, offer.supplier_sku])
+
+
+def owned_extra_records(tag: str, users: dict[Role, User]) -> dict[str, int]:
+    """Records of features that own more kinds (tokens, …)."""
+    from app.api import services as token_services
+
+    token = token_services.issue_token(users[Role.SUPPLIER].organization, name=f"{tag}-token",
+                                       scopes=["catalog:read"], created_by=users[Role.SUPPLIER])
+    return {"token_id": token[0].id}
+
+
+def owned_rules(app: Flask):
+    rules = []
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/"):
+            continue  # token-authenticated: tests/api/test_api_access_matrix.py walks those
+        args = set(rule.arguments)
+        unknown = args - PUBLIC_ARGS - set(OWNED_ARG_NAMES)
+        assert not unknown, f"{rule.rule}: classify URL argument(s) {sorted(unknown)} in {__name__}"
+        owned = args & set(OWNED_ARG_NAMES)
+        if owned:
+            rules.append(rule)
+    return rules
+
+
+OWNED_ARG_NAMES = ("plan_id", "offer_id", "token_id")
+
+
+def _url(app: Flask, rule, records: dict[str, int]) -> str:
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **{arg: records[arg] for arg in rule.arguments})
+
+
+def _request(client, method: str, url: str):
+    if method == "GET":
+        return client.get(url)
+    return client.open(url, method=method, data={"csrf_token": csrf_from(client, "/")})
+
+
+def test_every_owned_record_is_out_of_reach_of_other_organizations(app, db_session):
+    mine, theirs = build_world("甲"), build_world("乙")
+    rules = owned_rules(app)
+    assert {r.endpoint for r in rules} >= {"procurement.plan_detail", "supplier.offer_detail"}
+    checked = 0
+    for role, user in mine.users.items():
+        client = app.test_client()
+        login(client, user.username)
+        for rule in rules:
+            arg = next(a for a in rule.arguments if a in OWNED_ARG_NAMES)
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                url = _url(app, rule, theirs.records)
+                response = _request(client, method, url)
+                allowed = method == "GET" and role in CROSS_ORG_READERS.get(arg, ())
+                if allowed:
+                    assert response.status_code == 200, (role, method, url, response.status_code)
+                else:
+                    assert response.status_code in (403, 404), (role, method, url, response.status_code)
+                checked += 1
+    assert checked >= len(rules) * len(mine.users)
+
+
+def test_owners_do_reach_their_own_records(app, db_session):
+    """The positive control: the same URLs work for the organization that owns the record, so the
+    403/404s above are about ownership and not about broken pages."""
+    world = build_world("丙")
+    owner_role = {"plan_id": Role.PURCHASER, "offer_id": Role.SUPPLIER, "token_id": Role.SUPPLIER}
+    for rule in owned_rules(app):
+        if "GET" not in rule.methods:
+            continue
+        arg = next(a for a in rule.arguments if a in OWNED_ARG_NAMES)
+        client = app.test_client()
+        login(client, world.users[owner_role[arg]].username)
+        url = _url(app, rule, world.records)
+        assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("endpoint", ["procurement.plan_list", "supplier.offer_list", "api_tokens.token_list"])
+def test_list_pages_never_show_another_organizations_records(app, db_session, endpoint):
+    mine, theirs = build_world("丁"), build_world("戊")
+    with app.test_request_context():
+        from flask import url_for
+
+        url = url_for(endpoint)
+    for role, user in mine.users.items():
+        if role in (Role.OPERATOR, Role.REGULATOR, Role.FINANCE) and endpoint == "procurement.plan_list":
+            continue  # oversight reads every unit's plans by design
+        client = app.test_client()
+        login(client, user.username)
+        response = client.get(url)
+        body = response.get_data(as_text=True)
+        for secret in theirs.secrets:
+            assert secret not in body, (role, endpoint)
