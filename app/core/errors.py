@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
@@ -67,13 +67,14 @@ def init_app(app: Flask) -> None:
         data = getattr(exc, "data", None)  # webargs/flask-smorest attach field messages here
         if isinstance(data, dict) and "messages" in data:
             errors = data["messages"]
-        response = error_response(code, custom, errors)
-        if code == 429 or code == 503:
-            retry_after = getattr(exc, "retry_after", None)
-            if retry_after:
-                response[0].headers["Retry-After"] = str(retry_after)
-        if code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
-            response[0].headers["Allow"] = ", ".join(exc.valid_methods)
+        response = make_response(error_response(code, custom, errors))
+        # Headers the exception carries (Allow on 405, Retry-After on 429/503, WWW-Authenticate…).
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after and "Retry-After" not in response.headers:
+            response.headers["Retry-After"] = str(retry_after)
         return response
 
     @app.errorhandler(ValidationError)
