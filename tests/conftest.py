@@ -55,8 +55,10 @@ class IsolatedClient(FlaskClient):
 
 
 def make_test_config(url: str, **overrides) -> type[TestConfig]:
-    attrs = {"SQLALCHEMY_DATABASE_URI": url, "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024,
-                                                                 "parallelism": 1}}
+    attrs = {
+        "SQLALCHEMY_DATABASE_URI": url,
+        "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+    }
     attrs.update(overrides)
     return type("PerRunTestConfig", (TestConfig,), attrs)
 

@@ -26,7 +26,9 @@ DEFAULT_ROLE = {
 
 def org(kind: OrgKind = OrgKind.PURCHASING_UNIT, **kw) -> Organization:
     n = next(_seq)
-    record = Organization(code=kw.pop("code", f"ORG{n:05d}"), name=kw.pop("name", f"测试单位{n}"), kind=kind, **kw)
+    record = Organization(
+        code=kw.pop("code", f"ORG{n:05d}"), name=kw.pop("name", f"测试单位{n}"), kind=kind, **kw
+    )
     db.session.add(record)
     db.session.flush()
     return record
@@ -57,8 +59,14 @@ def category(code: str | None = None, name: str = "台式计算机", **kw) -> Ca
 
 
 def attribute(cat: Category, code: str, type_: AttributeType = AttributeType.NUMBER, **kw) -> Attribute:
-    record = Attribute(category=cat, code=code, label_zh=kw.pop("label_zh", code), label_en=kw.pop("label_en", code),
-                       type=type_, **kw)
+    record = Attribute(
+        category=cat,
+        code=code,
+        label_zh=kw.pop("label_zh", code),
+        label_en=kw.pop("label_en", code),
+        type=type_,
+        **kw,
+    )
     db.session.add(record)
     db.session.flush()
     return record
@@ -69,8 +77,15 @@ def product(cat: Category | None = None, **kw) -> Product:
     n = next(_seq)
     brand = kw.pop("brand", "联想")
     model = kw.pop("model", f"M{n}")
-    record = Product(category=cat, brand=brand, model=model, manufacturer=kw.pop("manufacturer", "联想(北京)有限公司"),
-                     name=kw.pop("name", f"{brand} {model}"), dedup_key=normalize_key(brand, model), **kw)
+    record = Product(
+        category=cat,
+        brand=brand,
+        model=model,
+        manufacturer=kw.pop("manufacturer", "联想(北京)有限公司"),
+        name=kw.pop("name", f"{brand} {model}"),
+        dedup_key=normalize_key(brand, model),
+        **kw,
+    )
     db.session.add(record)
     db.session.flush()
     return record
@@ -80,10 +95,17 @@ def offer(prod: Product | None = None, supplier: Organization | None = None, **k
     prod = prod or product()
     supplier = supplier or org(OrgKind.SUPPLIER)
     n = next(_seq)
-    record = Offer(product=prod, supplier=supplier, supplier_sku=kw.pop("supplier_sku", f"SKU{n}"),
-                   price=kw.pop("price", Decimal("4999.00")), market_price=kw.pop("market_price", Decimal("5299.00")),
-                   stock=kw.pop("stock", 10), regions=kw.pop("regions", ["110000"]),
-                   status=kw.pop("status", OfferStatus.LISTED), **kw)
+    record = Offer(
+        product=prod,
+        supplier=supplier,
+        supplier_sku=kw.pop("supplier_sku", f"SKU{n}"),
+        price=kw.pop("price", Decimal("4999.00")),
+        market_price=kw.pop("market_price", Decimal("5299.00")),
+        stock=kw.pop("stock", 10),
+        regions=kw.pop("regions", ["110000"]),
+        status=kw.pop("status", OfferStatus.LISTED),
+        **kw,
+    )
     db.session.add(record)
     db.session.flush()
     return record
@@ -92,10 +114,16 @@ def offer(prod: Product | None = None, supplier: Organization | None = None, **k
 def plan(unit: Organization | None = None, **kw) -> ProcurementPlan:
     unit = unit or org()
     n = next(_seq)
-    record = ProcurementPlan(unit=unit, plan_no=kw.pop("plan_no", f"PLAN-2026-{n:05d}"), name=kw.pop("name", f"办公设备采购{n}"),
-                             fiscal_year=kw.pop("fiscal_year", 2026), budget_line_code=kw.pop("budget_line_code", "2010301"),
-                             fund_source=kw.pop("fund_source", "一般公共预算"), amount=kw.pop("amount", Decimal("100000.00")),
-                             **kw)
+    record = ProcurementPlan(
+        unit=unit,
+        plan_no=kw.pop("plan_no", f"PLAN-2026-{n:05d}"),
+        name=kw.pop("name", f"办公设备采购{n}"),
+        fiscal_year=kw.pop("fiscal_year", 2026),
+        budget_line_code=kw.pop("budget_line_code", "2010301"),
+        fund_source=kw.pop("fund_source", "一般公共预算"),
+        amount=kw.pop("amount", Decimal("100000.00")),
+        **kw,
+    )
     db.session.add(record)
     db.session.flush()
     return record

@@ -61,8 +61,12 @@ def owned_extra_records(tag: str, users: dict[Role, User]) -> dict[str, int]:
     """Records of features that own more kinds (tokens, …)."""
     from app.api import services as token_services
 
-    token = token_services.issue_token(users[Role.SUPPLIER].organization, name=f"{tag}-token",
-                                       scopes=["catalog:read"], created_by=users[Role.SUPPLIER])
+    token = token_services.issue_token(
+        users[Role.SUPPLIER].organization,
+        name=f"{tag}-token",
+        scopes=["catalog:read"],
+        created_by=users[Role.SUPPLIER],
+    )
     return {"token_id": token[0].id}
 
 
@@ -133,7 +137,9 @@ def test_owners_do_reach_their_own_records(app, db_session):
         assert client.get(url).status_code == 200, url
 
 
-@pytest.mark.parametrize("endpoint", ["procurement.plan_list", "supplier.offer_list", "api_tokens.token_list"])
+@pytest.mark.parametrize(
+    "endpoint", ["procurement.plan_list", "supplier.offer_list", "api_tokens.token_list"]
+)
 def test_list_pages_never_show_another_organizations_records(app, db_session, endpoint):
     mine, theirs = build_world("丁"), build_world("戊")
     with app.test_request_context():

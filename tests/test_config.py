@@ -57,8 +57,11 @@ def test_unknown_app_env_is_refused():
 
 @pytest.mark.parametrize(
     ("url", "expected"),
-    [("postgres://u@h/db", "postgresql+psycopg://u@h/db"), ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
-     ("sqlite:///x.db", "sqlite:///x.db")],
+    [
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
 )
 def test_database_url_picks_psycopg3(url, expected):
     assert database_url(url) == expected

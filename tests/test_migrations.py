@@ -39,8 +39,20 @@ def test_upgrade_from_empty_matches_the_models_and_downgrades_cleanly(empty_data
         with db.engine.connect() as connection:
             assert _diff(connection) == []
             tables = set(sa.inspect(connection).get_table_names())
-        assert {"organizations", "users", "categories", "attributes", "products", "offers", "price_changes",
-                "procurement_plans", "ledger_entries", "plan_categories", "api_tokens", "audit_events"} <= tables
+        assert {
+            "organizations",
+            "users",
+            "categories",
+            "attributes",
+            "products",
+            "offers",
+            "price_changes",
+            "procurement_plans",
+            "ledger_entries",
+            "plan_categories",
+            "api_tokens",
+            "audit_events",
+        } <= tables
         downgrade(revision="base")
         with db.engine.connect() as connection:
             assert set(sa.inspect(connection).get_table_names()) <= {"alembic_version"}

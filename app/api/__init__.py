@@ -25,7 +25,7 @@ API_PREFIX = "/api/v1"
 RESPONSE_DESCRIPTIONS = {
     http.HTTPStatus.BAD_REQUEST: "请求无效",
     http.HTTPStatus.UNAUTHORIZED: "缺少访问令牌，或令牌无效、已吊销、已过期"
-                                  "（响应带 WWW-Authenticate: Bearer）",
+    "（响应带 WWW-Authenticate: Bearer）",
     http.HTTPStatus.FORBIDDEN: "令牌缺少所需的权限范围，或调用方单位类型无权访问此资源",
     http.HTTPStatus.NOT_FOUND: "资源不存在，或不属于调用方可见的范围",
     http.HTTPStatus.METHOD_NOT_ALLOWED: "此地址不支持该请求方式",
@@ -69,18 +69,26 @@ def init_app(app: Flask) -> None:
     from app.api.auth import REALM, SECURITY_SCHEME
     from app.api.v1 import BLUEPRINTS
 
-    api.init_app(app, spec_kwargs={
-        "info": {"description": "政府采购电子卖场机器接口。所有接口（本文档除外）都需要 "
-                                "`Authorization: Bearer <令牌>`；令牌在“API 令牌”页面签发。"
-                                "金额一律为两位小数的字符串，例如 \"4999.00\"。"},
-        # Every operation also carries its own requirement; the scopes it needs are in x-required-scopes.
-        "security": [{SECURITY_SCHEME: []}],
-    })
-    api.spec.components.security_scheme(SECURITY_SCHEME, {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "API 令牌（gpm_ 开头），在“API 令牌”页面签发，只显示一次。",
-    })
+    api.init_app(
+        app,
+        spec_kwargs={
+            "info": {
+                "description": "政府采购电子卖场机器接口。所有接口（本文档除外）都需要 "
+                "`Authorization: Bearer <令牌>`；令牌在“API 令牌”页面签发。"
+                '金额一律为两位小数的字符串，例如 "4999.00"。'
+            },
+            # Every operation also carries its own requirement; the scopes it needs are in x-required-scopes.
+            "security": [{SECURITY_SCHEME: []}],
+        },
+    )
+    api.spec.components.security_scheme(
+        SECURITY_SCHEME,
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "API 令牌（gpm_ 开头），在“API 令牌”页面签发，只显示一次。",
+        },
+    )
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     app.extensions[SPEC_EXTENSION] = api.spec

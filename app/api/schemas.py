@@ -47,14 +47,19 @@ class DecimalString(fields.Decimal):
 
 
 class TokenCreateForm(FormSchema):
-    name = fields.String(required=True,
-                         validate=validate.Length(min=1, max=100, error="名称应为 1–100 个字符"),
-                         error_messages={"required": "请填写令牌名称"})
-    scopes = fields.List(fields.String(), required=True,
-                         error_messages={"required": "请至少选择一个权限范围"})
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100, error="名称应为 1–100 个字符"),
+        error_messages={"required": "请填写令牌名称"},
+    )
+    scopes = fields.List(
+        fields.String(), required=True, error_messages={"required": "请至少选择一个权限范围"}
+    )
     expires_in_days = fields.Integer(
-        load_default=None, allow_none=True,
-        validate=validate.Range(min=1, max=MAX_EXPIRY_DAYS, error=f"有效期应在 1–{MAX_EXPIRY_DAYS} 天之间"))
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=MAX_EXPIRY_DAYS, error=f"有效期应在 1–{MAX_EXPIRY_DAYS} 天之间"),
+    )
 
     def __init__(self, *args, allowed: list[ApiScope] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -93,12 +98,15 @@ class ApiQuerySchema(ApiSchema):
 
 class PaginationQuery(ApiQuerySchema):
     page = fields.Integer(
-        load_default=1, validate=validate.Range(min=1, max=MAX_PAGE, error=f"页码应在 1–{MAX_PAGE} 之间"),
-        metadata={"description": "页码，从 1 开始"})
+        load_default=1,
+        validate=validate.Range(min=1, max=MAX_PAGE, error=f"页码应在 1–{MAX_PAGE} 之间"),
+        metadata={"description": "页码，从 1 开始"},
+    )
     per_page = fields.Integer(
         load_default=20,
         validate=validate.Range(min=1, max=MAX_PER_PAGE, error=f"每页数量应在 1–{MAX_PER_PAGE} 之间"),
-        metadata={"description": f"每页数量，1–{MAX_PER_PAGE}，默认 20"})
+        metadata={"description": f"每页数量，1–{MAX_PER_PAGE}，默认 20"},
+    )
 
 
 CATEGORY_CODE = validate.Regexp(r"^[ABC]\d{8}$", error="品目编码格式不正确")
@@ -107,43 +115,71 @@ CATALOG_VERSIONS = validate.OneOf(["2013", "2022"], error="目录版本应为 20
 
 class CategoryListQuery(PaginationQuery):
     leaf = fields.Boolean(load_default=None, metadata={"description": "true 只列末级品目，false 只列非末级"})
-    q = fields.String(load_default=None, validate=validate.Length(max=100, error="关键词不能超过 100 个字符"),
-                      metadata={"description": "按名称或编码前缀查找"})
-    parent = fields.String(load_default=None, validate=CATEGORY_CODE,
-                           metadata={"description": "上级品目编码"})
-    catalog_version = fields.String(load_default=CATALOG_VERSION, validate=CATALOG_VERSIONS,
-                                    metadata={"description": "目录版本，默认 2022"})
+    q = fields.String(
+        load_default=None,
+        validate=validate.Length(max=100, error="关键词不能超过 100 个字符"),
+        metadata={"description": "按名称或编码前缀查找"},
+    )
+    parent = fields.String(
+        load_default=None, validate=CATEGORY_CODE, metadata={"description": "上级品目编码"}
+    )
+    catalog_version = fields.String(
+        load_default=CATALOG_VERSION,
+        validate=CATALOG_VERSIONS,
+        metadata={"description": "目录版本，默认 2022"},
+    )
 
 
 class CategoryQuery(ApiQuerySchema):
-    catalog_version = fields.String(load_default=CATALOG_VERSION, validate=CATALOG_VERSIONS,
-                                    metadata={"description": "目录版本，默认 2022"})
+    catalog_version = fields.String(
+        load_default=CATALOG_VERSION,
+        validate=CATALOG_VERSIONS,
+        metadata={"description": "目录版本，默认 2022"},
+    )
 
 
 class ProductListQuery(PaginationQuery):
-    category = fields.String(load_default=None, validate=CATEGORY_CODE,
-                             metadata={"description": "品目编码；非末级编码包含其下所有品目"})
-    catalog_version = fields.String(load_default=CATALOG_VERSION, validate=CATALOG_VERSIONS,
-                                    metadata={"description": "品目编码所属的目录版本，默认 2022"})
-    q = fields.String(load_default=None, validate=validate.Length(max=200, error="关键词不能超过 200 个字符"),
-                      metadata={"description": "按名称、品牌、型号查找"})
-    brand = fields.String(load_default=None, validate=validate.Length(max=64, error="品牌不能超过 64 个字符"),
-                          metadata={"description": "品牌（精确匹配）"})
+    category = fields.String(
+        load_default=None,
+        validate=CATEGORY_CODE,
+        metadata={"description": "品目编码；非末级编码包含其下所有品目"},
+    )
+    catalog_version = fields.String(
+        load_default=CATALOG_VERSION,
+        validate=CATALOG_VERSIONS,
+        metadata={"description": "品目编码所属的目录版本，默认 2022"},
+    )
+    q = fields.String(
+        load_default=None,
+        validate=validate.Length(max=200, error="关键词不能超过 200 个字符"),
+        metadata={"description": "按名称、品牌、型号查找"},
+    )
+    brand = fields.String(
+        load_default=None,
+        validate=validate.Length(max=64, error="品牌不能超过 64 个字符"),
+        metadata={"description": "品牌（精确匹配）"},
+    )
 
 
 class OfferListQuery(PaginationQuery):
-    status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in OfferStatus],
-                                                                      error="状态取值无效"),
-                           metadata={"description": "报价状态"})
+    status = fields.String(
+        load_default=None,
+        validate=validate.OneOf([s.value for s in OfferStatus], error="状态取值无效"),
+        metadata={"description": "报价状态"},
+    )
 
 
 class PlanListQuery(PaginationQuery):
-    fiscal_year = fields.Integer(load_default=None,
-                                 validate=validate.Range(min=2000, max=2100, error="年度超出范围"),
-                                 metadata={"description": "预算年度"})
-    status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in PlanStatus],
-                                                                      error="状态取值无效"),
-                           metadata={"description": "计划状态"})
+    fiscal_year = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=2000, max=2100, error="年度超出范围"),
+        metadata={"description": "预算年度"},
+    )
+    status = fields.String(
+        load_default=None,
+        validate=validate.OneOf([s.value for s in PlanStatus], error="状态取值无效"),
+        metadata={"description": "计划状态"},
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -192,8 +228,11 @@ class CategorySchema(ResponseSchema):
     code = fields.String(metadata={"description": "品目编码"})
     name = fields.String(metadata={"description": "品目名称"})
     level = fields.Integer(metadata={"description": "层级"})
-    parent_code = fields.Function(lambda c: c.parent.code if c.parent else None, allow_none=True,
-                                  metadata={"description": "上级品目编码", "type": "string"})
+    parent_code = fields.Function(
+        lambda c: c.parent.code if c.parent else None,
+        allow_none=True,
+        metadata={"description": "上级品目编码", "type": "string"},
+    )
     is_leaf = fields.Boolean(metadata={"description": "是否末级品目"})
 
 
@@ -206,8 +245,9 @@ class AttributeSchema(ResponseSchema):
     required = fields.Boolean(metadata={"description": "是否必填"})
     facetable = fields.Boolean(metadata={"description": "是否可作筛选项"})
     comparable = fields.Boolean(metadata={"description": "是否参与比价对比"})
-    better = fields.Enum(Better, by_value=True, allow_none=True,
-                         metadata={"description": "higher 越大越好，lower 越小越好"})
+    better = fields.Enum(
+        Better, by_value=True, allow_none=True, metadata={"description": "higher 越大越好，lower 越小越好"}
+    )
     enum_values = fields.List(fields.String(), allow_none=True, metadata={"description": "枚举取值"})
     min_value = DecimalString(allow_none=True, metadata={"description": "最小值"})
     max_value = DecimalString(allow_none=True, metadata={"description": "最大值"})
@@ -242,8 +282,9 @@ class ProductSchema(ResponseSchema):
     specs = fields.Dict(metadata={"description": "规格参数（按品目属性登记表）"})
     energy_saving = fields.Boolean(metadata={"description": "节能产品"})
     environmental = fields.Boolean(metadata={"description": "环境标志产品"})
-    origin = fields.Enum(Origin, by_value=True,
-                         metadata={"description": "产地：domestic 国产，imported 进口"})
+    origin = fields.Enum(
+        Origin, by_value=True, metadata={"description": "产地：domestic 国产，imported 进口"}
+    )
     lowest_price = MoneyString(allow_none=True, metadata={"description": "在售报价中的最低价（元）"})
     supplier_count = fields.Integer(metadata={"description": "在售供应商数"})
 

@@ -102,9 +102,16 @@ def issue_token(
     )
     db.session.add(token)
     db.session.flush()
-    audit.record("api_token.issue", user=created_by, organization_id=organization.id, token_id=token.id,
-                 name=token.name, prefix=token.prefix, scopes=token.scopes,
-                 expires_at=token.expires_at.isoformat() if token.expires_at else None)
+    audit.record(
+        "api_token.issue",
+        user=created_by,
+        organization_id=organization.id,
+        token_id=token.id,
+        name=token.name,
+        prefix=token.prefix,
+        scopes=token.scopes,
+        expires_at=token.expires_at.isoformat() if token.expires_at else None,
+    )
     return token, plaintext
 
 
@@ -114,8 +121,14 @@ def revoke_token(token: ApiToken, *, by: User | None = None, now: datetime | Non
         return False
     token.revoked_at = now or utcnow()
     db.session.flush()
-    audit.record("api_token.revoke", user=by, organization_id=token.organization_id, token_id=token.id,
-                 name=token.name, prefix=token.prefix)
+    audit.record(
+        "api_token.revoke",
+        user=by,
+        organization_id=token.organization_id,
+        token_id=token.id,
+        name=token.name,
+        prefix=token.prefix,
+    )
     return True
 
 
@@ -128,7 +141,8 @@ def authenticate(bearer: str | None, *, now: datetime | None = None) -> tuple[Ap
         return None
     now = now or utcnow()
     token = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(bearer))
+        select(ApiToken)
+        .where(ApiToken.token_hash == hash_token(bearer))
         .options(joinedload(ApiToken.organization))
     )
     if token is None or not token.is_usable(now) or not token.organization.is_active:

@@ -39,14 +39,14 @@ from app.procurement.models import PlanStatus, ProcurementPlan
 
 URL_PREFIX = "/api/v1"
 
-account_bp = Blueprint("api_v1_account", __name__, url_prefix=URL_PREFIX,
-                       description="调用方：令牌与所属单位")
-catalog_bp = Blueprint("api_v1_catalog", __name__, url_prefix=URL_PREFIX,
-                       description="商品目录：品目、属性登记表、标准商品")
-offers_bp = Blueprint("api_v1_offers", __name__, url_prefix=URL_PREFIX,
-                      description="供应商本单位的报价")
-plans_bp = Blueprint("api_v1_plans", __name__, url_prefix=URL_PREFIX,
-                     description="采购计划及其预算余额")
+account_bp = Blueprint(
+    "api_v1_account", __name__, url_prefix=URL_PREFIX, description="调用方：令牌与所属单位"
+)
+catalog_bp = Blueprint(
+    "api_v1_catalog", __name__, url_prefix=URL_PREFIX, description="商品目录：品目、属性登记表、标准商品"
+)
+offers_bp = Blueprint("api_v1_offers", __name__, url_prefix=URL_PREFIX, description="供应商本单位的报价")
+plans_bp = Blueprint("api_v1_plans", __name__, url_prefix=URL_PREFIX, description="采购计划及其预算余额")
 
 BLUEPRINTS = (account_bp, catalog_bp, offers_bp, plans_bp)
 
@@ -68,8 +68,12 @@ def paginate(query: Select, args: dict, *order_by) -> tuple[list, dict]:
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     page, per_page = args["page"], args["per_page"]
     items = db.session.scalars(query.order_by(*order_by).limit(per_page).offset((page - 1) * per_page)).all()
-    return list(items), {"page": page, "per_page": per_page, "total": total,
-                         "pages": math.ceil(total / per_page) if total else 0}
+    return list(items), {
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+        "pages": math.ceil(total / per_page) if total else 0,
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -86,11 +90,17 @@ def me():
     任何有效令牌均可调用，不需要特定权限范围。
     """
     token = g.api_token
-    return {"data": {
-        "organization": g.api_org,
-        "token": {"name": token.name, "prefix": token.prefix, "scopes": g.api_scopes,
-                  "expires_at": token.expires_at},
-    }}
+    return {
+        "data": {
+            "organization": g.api_org,
+            "token": {
+                "name": token.name,
+                "prefix": token.prefix,
+                "scopes": g.api_scopes,
+                "expires_at": token.expires_at,
+            },
+        }
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -107,21 +117,34 @@ def category_list(args):
     政府采购品目分类目录（默认 2022 版）。可按末级（leaf）、上级编码（parent）、
     名称或编码前缀（q）筛选，按编码排序。需要权限范围 catalog:read。
     """
-    query = select(Category).where(Category.catalog_version == args["catalog_version"]).options(
-        selectinload(Category.parent))
+    query = (
+        select(Category)
+        .where(Category.catalog_version == args["catalog_version"])
+        .options(selectinload(Category.parent))
+    )
     if args["leaf"] is not None:
         query = query.where(Category.is_leaf.is_(args["leaf"]))
     if args["parent"]:
-        parent_id = db.session.scalar(select(Category.id).where(
-            Category.catalog_version == args["catalog_version"], Category.code == args["parent"]))
+        parent_id = db.session.scalar(
+            select(Category.id).where(
+                Category.catalog_version == args["catalog_version"], Category.code == args["parent"]
+            )
+        )
         if parent_id is None:
-            abort_with_errors(422, "筛选条件有误。", {"query": {
-                "parent": [f"品目 {args['parent']}（{args['catalog_version']} 版）不存在"]}})
+            abort_with_errors(
+                422,
+                "筛选条件有误。",
+                {"query": {"parent": [f"品目 {args['parent']}（{args['catalog_version']} 版）不存在"]}},
+            )
         query = query.where(Category.parent_id == parent_id)
     if args["q"]:
         needle = args["q"].strip()
-        query = query.where(or_(Category.name.icontains(needle, autoescape=True),
-                                Category.code.startswith(needle.upper(), autoescape=True)))
+        query = query.where(
+            or_(
+                Category.name.icontains(needle, autoescape=True),
+                Category.code.startswith(needle.upper(), autoescape=True),
+            )
+        )
     items, pagination = paginate(query, args, Category.code)
     return {"data": items, "pagination": pagination}
 
@@ -138,7 +161,8 @@ def category_detail(args, code: str):
     枚举取值、取值范围）。需要权限范围 catalog:read。
     """
     category = db.session.scalar(
-        select(Category).where(Category.catalog_version == args["catalog_version"], Category.code == code)
+        select(Category)
+        .where(Category.catalog_version == args["catalog_version"], Category.code == code)
         .options(selectinload(Category.parent), selectinload(Category.attributes))
     )
     if category is None:
@@ -169,11 +193,18 @@ def _price_summary(product_ids: list[int]) -> dict[int, tuple]:
 def _product_out(product: Product, summary: dict[int, tuple]) -> dict:
     lowest, count = summary.get(product.id, (None, 0))
     return {
-        "id": product.id, "category": product.category, "brand": product.brand, "model": product.model,
-        "manufacturer": product.manufacturer, "name": product.name, "specs": product.specs,
-        "energy_saving": product.energy_saving, "environmental": product.environmental,
+        "id": product.id,
+        "category": product.category,
+        "brand": product.brand,
+        "model": product.model,
+        "manufacturer": product.manufacturer,
+        "name": product.name,
+        "specs": product.specs,
+        "energy_saving": product.energy_saving,
+        "environmental": product.environmental,
         "origin": product.origin,
-        "lowest_price": lowest, "supplier_count": count,
+        "lowest_price": lowest,
+        "supplier_count": count,
     }
 
 
@@ -190,19 +221,27 @@ def product_list(args):
     query = select(Product).where(Product.is_active.is_(True)).options(selectinload(Product.category))
     if args["category"]:
         version = args["catalog_version"]
-        category_id = db.session.scalar(select(Category.id).where(Category.catalog_version == version,
-                                                                  Category.code == args["category"]))
+        category_id = db.session.scalar(
+            select(Category.id).where(Category.catalog_version == version, Category.code == args["category"])
+        )
         if category_id is None:
-            abort_with_errors(422, "筛选条件有误。",
-                              {"query": {"category": [f"品目 {args['category']}（{version} 版）不存在"]}})
+            abort_with_errors(
+                422,
+                "筛选条件有误。",
+                {"query": {"category": [f"品目 {args['category']}（{version} 版）不存在"]}},
+            )
         query = query.where(Product.category_id.in_(_with_descendants(category_id)))
     if args["brand"]:
         query = query.where(Product.brand == args["brand"])
     if args["q"]:
         needle = args["q"].strip()
-        query = query.where(or_(Product.name.icontains(needle, autoescape=True),
-                                Product.model.icontains(needle, autoescape=True),
-                                Product.brand.icontains(needle, autoescape=True)))
+        query = query.where(
+            or_(
+                Product.name.icontains(needle, autoescape=True),
+                Product.model.icontains(needle, autoescape=True),
+                Product.brand.icontains(needle, autoescape=True),
+            )
+        )
     items, pagination = paginate(query, args, Product.id)
     summary = _price_summary([product.id for product in items])
     return {"data": [_product_out(product, summary) for product in items], "pagination": pagination}
@@ -219,14 +258,17 @@ def product_detail(product_id: int):
     （字符串，两位小数）、库存、供货地区、质保期、供货周期。需要权限范围 catalog:read。
     """
     product = db.session.scalar(
-        select(Product).where(Product.id == product_id, Product.is_active.is_(True))
+        select(Product)
+        .where(Product.id == product_id, Product.is_active.is_(True))
         .options(selectinload(Product.category))
     )
     if product is None:
         abort(404, description="商品不存在。")
     offers = db.session.scalars(
-        select(Offer).where(Offer.product_id == product.id, Offer.status == OfferStatus.LISTED)
-        .options(selectinload(Offer.supplier)).order_by(Offer.price, Offer.id)
+        select(Offer)
+        .where(Offer.product_id == product.id, Offer.status == OfferStatus.LISTED)
+        .options(selectinload(Offer.supplier))
+        .order_by(Offer.price, Offer.id)
     ).all()
     data = _product_out(product, _price_summary([product.id]))
     data["offers"] = offers
@@ -268,8 +310,13 @@ def offer_detail(offer_id: int):
 
     调用方供应商自己的一条报价及其价格历史；其他供应商的报价答 404。需要权限范围 catalog:read。
     """
-    offer = db.session.scalar(own_offers().where(Offer.id == offer_id).options(
-        selectinload(Offer.product).selectinload(Product.category), selectinload(Offer.price_history)))
+    offer = db.session.scalar(
+        own_offers()
+        .where(Offer.id == offer_id)
+        .options(
+            selectinload(Offer.product).selectinload(Product.category), selectinload(Offer.price_history)
+        )
+    )
     if offer is None:
         abort(404, description="报价不存在。")
     return {"data": offer}

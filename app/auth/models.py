@@ -41,8 +41,14 @@ ROLES_BY_ORG_KIND: dict[OrgKind, frozenset[Role]] = {
 
 def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:
     # Stored as VARCHAR + CHECK on both databases: portable and easy to extend in a migration.
-    return sa.Enum(cls, name=name, native_enum=False, create_constraint=True, length=32,
-                   values_callable=lambda e: [m.value for m in e])
+    return sa.Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+    )
 
 
 class Organization(TimestampMixin, db.Model):
@@ -117,13 +123,22 @@ class ApiScope(enum.StrEnum):
 # The scopes a token of each kind of organization may be granted.
 SCOPES_BY_ORG_KIND: dict[OrgKind, frozenset[ApiScope]] = {
     OrgKind.PURCHASING_UNIT: frozenset({ApiScope.CATALOG_READ, ApiScope.PLANS_READ, ApiScope.ORDERS_READ}),
-    OrgKind.SUPPLIER: frozenset({ApiScope.CATALOG_READ, ApiScope.OFFERS_WRITE, ApiScope.ORDERS_READ,
-                                 ApiScope.ORDERS_WRITE}),
-    OrgKind.OPERATOR: frozenset({ApiScope.CATALOG_READ, ApiScope.PLANS_READ, ApiScope.PLANS_WRITE,
-                                 ApiScope.ORDERS_READ}),
+    OrgKind.SUPPLIER: frozenset(
+        {ApiScope.CATALOG_READ, ApiScope.OFFERS_WRITE, ApiScope.ORDERS_READ, ApiScope.ORDERS_WRITE}
+    ),
+    OrgKind.OPERATOR: frozenset(
+        {ApiScope.CATALOG_READ, ApiScope.PLANS_READ, ApiScope.PLANS_WRITE, ApiScope.ORDERS_READ}
+    ),
     OrgKind.REGULATOR: frozenset({ApiScope.CATALOG_READ, ApiScope.PLANS_READ, ApiScope.ORDERS_READ}),
-    OrgKind.FINANCE: frozenset({ApiScope.CATALOG_READ, ApiScope.PLANS_READ, ApiScope.PLANS_WRITE,
-                                ApiScope.ORDERS_READ, ApiScope.ORDERS_WRITE}),
+    OrgKind.FINANCE: frozenset(
+        {
+            ApiScope.CATALOG_READ,
+            ApiScope.PLANS_READ,
+            ApiScope.PLANS_WRITE,
+            ApiScope.ORDERS_READ,
+            ApiScope.ORDERS_WRITE,
+        }
+    ),
 }
 
 

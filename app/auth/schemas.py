@@ -7,20 +7,27 @@ from app.core.schemas import FormSchema
 
 
 class LoginSchema(FormSchema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=64),
-                             error_messages={"required": "请输入用户名"})
-    password = fields.String(required=True, validate=validate.Length(min=1, max=256),
-                             error_messages={"required": "请输入密码"})
+    username = fields.String(
+        required=True, validate=validate.Length(min=1, max=64), error_messages={"required": "请输入用户名"}
+    )
+    password = fields.String(
+        required=True, validate=validate.Length(min=1, max=256), error_messages={"required": "请输入密码"}
+    )
     next = fields.String(load_default=None, validate=validate.Length(max=500))
 
 
 class PasswordChangeSchema(FormSchema):
-    current_password = fields.String(required=True, validate=validate.Length(min=1, max=256),
-                                     error_messages={"required": "请输入当前密码"})
-    new_password = fields.String(required=True, validate=validate.Length(min=1, max=256),
-                                 error_messages={"required": "请输入新密码"})
-    confirm_password = fields.String(required=True, validate=validate.Length(min=1, max=256),
-                                     error_messages={"required": "请再次输入新密码"})
+    current_password = fields.String(
+        required=True, validate=validate.Length(min=1, max=256), error_messages={"required": "请输入当前密码"}
+    )
+    new_password = fields.String(
+        required=True, validate=validate.Length(min=1, max=256), error_messages={"required": "请输入新密码"}
+    )
+    confirm_password = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=256),
+        error_messages={"required": "请再次输入新密码"},
+    )
 
     @validates_schema
     def check_new_password(self, data, **kwargs):
@@ -35,4 +42,3 @@ class PasswordChangeSchema(FormSchema):
     def __init__(self, *args, username: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.context_username = username
-

@@ -64,8 +64,13 @@ def create_user(*, organization, username: str, display_name: str, role, passwor
 
     if role not in ROLES_BY_ORG_KIND[organization.kind]:
         raise ValueError(f"角色 {role} 不适用于 {organization.kind} 类型的单位")
-    user = User(organization=organization, username=username, display_name=display_name, role=role,
-                password_hash=hash_password(password))
+    user = User(
+        organization=organization,
+        username=username,
+        display_name=display_name,
+        role=role,
+        password_hash=hash_password(password),
+    )
     db.session.add(user)
     db.session.flush()
     return user

@@ -22,7 +22,9 @@ def load_categories(path: Path = CATALOG_CSV, version: str = CATALOG_VERSION) ->
     """Load (or update) the whole item catalogue; idempotent. Returns how many rows were new."""
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    existing = {c.code: c for c in db.session.scalars(select(Category).where(Category.catalog_version == version))}
+    existing = {
+        c.code: c for c in db.session.scalars(select(Category).where(Category.catalog_version == version))
+    }
     parents_with_children = {row["parent_code"] for row in rows if row["parent_code"]}
     created = 0
     # The file is sorted by code, so a parent always precedes its children.
@@ -44,7 +46,9 @@ def load_categories(path: Path = CATALOG_CSV, version: str = CATALOG_VERSION) ->
 
 
 def category_by_code(code: str, version: str = CATALOG_VERSION) -> Category | None:
-    return db.session.scalar(select(Category).where(Category.catalog_version == version, Category.code == code))
+    return db.session.scalar(
+        select(Category).where(Category.catalog_version == version, Category.code == code)
+    )
 
 
 def attribute_specs(attributes: Iterable[Attribute]) -> list[AttributeSpec]:
@@ -69,6 +73,7 @@ def validate_product_specs(category: Category, raw: dict) -> SpecResult:
 
 def normalize_key(brand: str, model: str) -> str:
     """Duplicate detection key: brand and model compared without case, width or separators."""
+
     def norm(text: str) -> str:
         text = unicodedata.normalize("NFKC", text).lower()
         return re.sub(r"[\s\-_/·.()（）]+", "", text)

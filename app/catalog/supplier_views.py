@@ -30,16 +30,22 @@ def offer_list():
         query = query.where(Offer.status == OfferStatus(args["status"]))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     offers = db.session.scalars(
-        query.options(selectinload(Offer.product)).order_by(Offer.supplier_sku)
-        .limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])
+        query.options(selectinload(Offer.product))
+        .order_by(Offer.supplier_sku)
+        .limit(args["per_page"])
+        .offset((args["page"] - 1) * args["per_page"])
     ).all()
-    return render_template("catalog/supplier_offer_list.html", offers=offers, total=total,
-                           statuses=list(OfferStatus), **args)
+    return render_template(
+        "catalog/supplier_offer_list.html", offers=offers, total=total, statuses=list(OfferStatus), **args
+    )
 
 
 @bp.get("/offers/<int:offer_id>")
 @roles_required(Role.SUPPLIER)
 def offer_detail(offer_id: int):
-    offer = db.first_or_404(own_offers().where(Offer.id == offer_id).options(
-        selectinload(Offer.product), selectinload(Offer.price_history)))
+    offer = db.first_or_404(
+        own_offers()
+        .where(Offer.id == offer_id)
+        .options(selectinload(Offer.product), selectinload(Offer.price_history))
+    )
     return render_template("catalog/supplier_offer_detail.html", offer=offer)

@@ -67,7 +67,9 @@ def product_list():
     if args.get("q"):
         # Interim substring match until the search library (issue 3) takes over this page.
         needle = f"%{args['q']}%"
-        query = query.where(Product.name.ilike(needle) | Product.model.ilike(needle) | Product.brand.ilike(needle))
+        query = query.where(
+            Product.name.ilike(needle) | Product.model.ilike(needle) | Product.brand.ilike(needle)
+        )
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     per_page = args["per_page"]
     page = args["page"]
@@ -76,8 +78,14 @@ def product_list():
     ).all()
     prices = _lowest_prices([p.id for p in products])
     return render_template(
-        "catalog/product_list.html", products=products, prices=prices, total=total, page=page,
-        per_page=per_page, category=category, q=args.get("q") or "",
+        "catalog/product_list.html",
+        products=products,
+        prices=prices,
+        total=total,
+        page=page,
+        per_page=per_page,
+        category=category,
+        q=args.get("q") or "",
     )
 
 
@@ -95,13 +103,16 @@ def _lowest_prices(product_ids: list[int]) -> dict[int, tuple]:
 @bp.get("/products/<int:product_id>")
 def product_detail(product_id: int):
     product = db.session.scalar(
-        select(Product).where(Product.id == product_id, Product.is_active.is_(True))
+        select(Product)
+        .where(Product.id == product_id, Product.is_active.is_(True))
         .options(selectinload(Product.category).selectinload(Category.attributes))
     )
     if product is None:
         abort(404)
     offers = db.session.scalars(
-        select(Offer).where(Offer.product_id == product.id, Offer.status == OfferStatus.LISTED)
-        .options(selectinload(Offer.supplier)).order_by(Offer.price, Offer.id)
+        select(Offer)
+        .where(Offer.product_id == product.id, Offer.status == OfferStatus.LISTED)
+        .options(selectinload(Offer.supplier))
+        .order_by(Offer.price, Offer.id)
     ).all()
     return render_template("catalog/product_detail.html", product=product, offers=offers)

@@ -28,7 +28,9 @@ def record(action: str, *, user=None, organization_id: int | None = None, **deta
     event = AuditEvent(
         action=action,
         user_id=user.id if user is not None else None,
-        organization_id=organization_id if organization_id is not None else getattr(user, "organization_id", None),
+        organization_id=organization_id
+        if organization_id is not None
+        else getattr(user, "organization_id", None),
         detail=detail,
         ip_address=request.remote_addr if has_request_context() else None,
     )

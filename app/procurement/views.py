@@ -36,7 +36,8 @@ def plan_list():
     plans = db.session.scalars(
         query.options(selectinload(ProcurementPlan.unit), selectinload(ProcurementPlan.categories))
         .order_by(ProcurementPlan.fiscal_year.desc(), ProcurementPlan.plan_no)
-        .limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])
+        .limit(args["per_page"])
+        .offset((args["page"] - 1) * args["per_page"])
     ).all()
     return render_template("procurement/plan_list.html", plans=plans, total=total, **args)
 

@@ -23,8 +23,9 @@ def _world(tag: str) -> tuple[dict[OrgKind, str], dict[str, int], list[str]]:
     orgs = {kind: factories.org(kind, name=f"{tag}{kind.value}") for kind in OrgKind}
     tokens = {kind: issue(organization) for kind, organization in orgs.items()}  # every scope allowed
     plan = factories.plan(orgs[OrgKind.PURCHASING_UNIT], plan_no=f"PLAN-{tag}-SECRET")
-    offer = factories.offer(supplier=orgs[OrgKind.SUPPLIER], supplier_sku=f"SKU-{tag}-SECRET",
-                            status=OfferStatus.DRAFT)
+    offer = factories.offer(
+        supplier=orgs[OrgKind.SUPPLIER], supplier_sku=f"SKU-{tag}-SECRET", status=OfferStatus.DRAFT
+    )
     return tokens, {"plan_id": plan.id, "offer_id": offer.id}, [plan.plan_no, offer.supplier_sku]
 
 

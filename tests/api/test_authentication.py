@@ -17,8 +17,17 @@ from tests import factories
 from tests.api.helpers import assert_json_error, bearer, issue
 from tests.conftest import login
 
-PROTECTED = ["/api/v1/me", "/api/v1/categories", "/api/v1/categories/A02010105", "/api/v1/products",
-             "/api/v1/products/1", "/api/v1/offers", "/api/v1/offers/1", "/api/v1/plans", "/api/v1/plans/1"]
+PROTECTED = [
+    "/api/v1/me",
+    "/api/v1/categories",
+    "/api/v1/categories/A02010105",
+    "/api/v1/products",
+    "/api/v1/products/1",
+    "/api/v1/offers",
+    "/api/v1/offers/1",
+    "/api/v1/plans",
+    "/api/v1/plans/1",
+]
 
 
 def _assert_unauthorized(response, error: str | None = None) -> dict:
@@ -37,8 +46,9 @@ def test_no_header_is_401_json_with_a_bearer_challenge(client, url):
     assert body["status"] == "需要登录"
 
 
-@pytest.mark.parametrize("header", ["Token gpm_abc", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "gpm_abc",
-                                    "Bearer gpm_a gpm_b"])
+@pytest.mark.parametrize(
+    "header", ["Token gpm_abc", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "gpm_abc", "Bearer gpm_a gpm_b"]
+)
 def test_malformed_header_is_401(client, header):
     response = client.get("/api/v1/me", headers={"Authorization": header})
     body = _assert_unauthorized(response, "invalid_request")
@@ -84,21 +94,26 @@ def test_a_logged_in_session_is_not_an_api_credential(client):
     _assert_unauthorized(client.get("/api/v1/plans"))
 
 
-@pytest.mark.parametrize(("granted", "url", "needed"), [
-    (["catalog:read"], "/api/v1/plans", "plans:read"),
-    (["catalog:read"], "/api/v1/plans/1", "plans:read"),
-    (["plans:read"], "/api/v1/categories", "catalog:read"),
-    (["plans:read"], "/api/v1/products", "catalog:read"),
-    (["orders:read"], "/api/v1/products/1", "catalog:read"),
-])
+@pytest.mark.parametrize(
+    ("granted", "url", "needed"),
+    [
+        (["catalog:read"], "/api/v1/plans", "plans:read"),
+        (["catalog:read"], "/api/v1/plans/1", "plans:read"),
+        (["plans:read"], "/api/v1/categories", "catalog:read"),
+        (["plans:read"], "/api/v1/products", "catalog:read"),
+        (["orders:read"], "/api/v1/products/1", "catalog:read"),
+    ],
+)
 def test_missing_scope_is_403_naming_the_scope(client, granted, url, needed):
     unit = factories.org()
     plaintext = issue(unit, scopes=granted)
     response = client.get(url, headers=bearer(plaintext))
     body = assert_json_error(response, 403)
     assert body["message"] == f"此令牌缺少所需的权限范围：{needed}"
-    assert response.headers["WWW-Authenticate"] == \
-        f'Bearer realm="gpm-api", error="insufficient_scope", scope="{needed}"'
+    assert (
+        response.headers["WWW-Authenticate"]
+        == f'Bearer realm="gpm-api", error="insufficient_scope", scope="{needed}"'
+    )
 
 
 def test_auth_is_checked_before_arguments(client):
@@ -113,8 +128,12 @@ def test_me_describes_the_caller(client):
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     data = response.get_json()["data"]
-    assert data["organization"] == {"id": finance.id, "code": "CZ110000", "name": "北京市财政局国库支付中心",
-                                    "kind": "finance"}
+    assert data["organization"] == {
+        "id": finance.id,
+        "code": "CZ110000",
+        "name": "北京市财政局国库支付中心",
+        "kind": "finance",
+    }
     assert data["token"]["name"] == "国库支付系统"
     assert data["token"]["prefix"] == plaintext[:12]
     assert data["token"]["scopes"] == ["catalog:read", "plans:read"]
@@ -151,14 +170,18 @@ def test_wrong_method_is_405_json(client):
 
 def test_a_body_that_is_not_json_is_refused_with_415(app, db_session):
     # There are no write endpoints yet; the check every API request passes through is ready for them.
-    with app.test_request_context("/api/v1/me", method="POST", data="a=1",
-                                  content_type="application/x-www-form-urlencoded"):
+    with app.test_request_context(
+        "/api/v1/me", method="POST", data="a=1", content_type="application/x-www-form-urlencoded"
+    ):
         with pytest.raises(UnsupportedMediaType) as excinfo:
             require_json_body()
         response = app.make_response(app.handle_http_exception(excinfo.value))
         assert response.status_code == 415
-        assert response.get_json() == {"code": 415, "status": "不支持的内容类型",
-                                       "message": "请求体应为 JSON（Content-Type: application/json）。"}
+        assert response.get_json() == {
+            "code": 415,
+            "status": "不支持的内容类型",
+            "message": "请求体应为 JSON（Content-Type: application/json）。",
+        }
     with app.test_request_context("/api/v1/me", method="POST", json={"a": 1}):
         require_json_body()  # JSON passes
     with app.test_request_context("/api/v1/me", method="GET"):

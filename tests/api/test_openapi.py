@@ -34,9 +34,17 @@ def test_document_lists_every_api_route(app, client):
     assert doc["openapi"] == "3.0.3"
     assert doc["info"]["title"] == "政府采购电子卖场 API"
     expected = _api_paths(app)
-    assert set(expected) >= {"/api/v1/me", "/api/v1/categories", "/api/v1/categories/{code}",
-                             "/api/v1/products", "/api/v1/products/{product_id}", "/api/v1/offers",
-                             "/api/v1/offers/{offer_id}", "/api/v1/plans", "/api/v1/plans/{plan_id}"}
+    assert set(expected) >= {
+        "/api/v1/me",
+        "/api/v1/categories",
+        "/api/v1/categories/{code}",
+        "/api/v1/products",
+        "/api/v1/products/{product_id}",
+        "/api/v1/offers",
+        "/api/v1/offers/{offer_id}",
+        "/api/v1/plans",
+        "/api/v1/plans/{plan_id}",
+    }
     assert set(doc["paths"]) == set(expected)
     for path, methods in expected.items():
         assert set(doc["paths"][path]) & HTTP_METHODS == methods, path
@@ -75,8 +83,13 @@ def test_error_answers_are_documented_in_chinese_with_the_error_body(client):
 
 def test_money_is_documented_as_a_decimal_string(client):
     schemas = _document(client)["components"]["schemas"]
-    for schema, field in [("Plan", "amount"), ("Plan", "available"), ("Product", "lowest_price"),
-                          ("ListedOffer", "price"), ("OwnOffer", "market_price")]:
+    for schema, field in [
+        ("Plan", "amount"),
+        ("Plan", "available"),
+        ("Product", "lowest_price"),
+        ("ListedOffer", "price"),
+        ("OwnOffer", "market_price"),
+    ]:
         assert schemas[schema]["properties"][field]["type"] == "string", (schema, field)
         assert schemas[schema]["properties"][field]["format"] == "decimal", (schema, field)
 

@@ -18,15 +18,17 @@ from tests import factories
 
 
 def _count_tokens(organization) -> int:
-    return db.session.scalar(select(func.count()).select_from(ApiToken)
-                             .where(ApiToken.organization_id == organization.id))
+    return db.session.scalar(
+        select(func.count()).select_from(ApiToken).where(ApiToken.organization_id == organization.id)
+    )
 
 
 def test_issue_stores_only_the_sha256_and_a_short_prefix(db_session):
     supplier = factories.org(OrgKind.SUPPLIER)
     admin = factories.user(supplier)
-    token, plaintext = services.issue_token(supplier, name="ERP 对接", scopes=["catalog:read", "orders:read"],
-                                            created_by=admin)
+    token, plaintext = services.issue_token(
+        supplier, name="ERP 对接", scopes=["catalog:read", "orders:read"], created_by=admin
+    )
 
     assert plaintext.startswith("gpm_")
     assert len(plaintext) == len("gpm_") + 43  # token_urlsafe(32)
@@ -38,9 +40,10 @@ def test_issue_stores_only_the_sha256_and_a_short_prefix(db_session):
     assert token.expires_at is None and token.revoked_at is None and token.last_used_at is None
 
     # The row as the database holds it: no column carries the secret part of the token.
-    row = db.session.execute(text("SELECT * FROM api_tokens WHERE id = :id"),
-                             {"id": token.id}).mappings().one()
-    secret = plaintext[len(token.prefix):]
+    row = (
+        db.session.execute(text("SELECT * FROM api_tokens WHERE id = :id"), {"id": token.id}).mappings().one()
+    )
+    secret = plaintext[len(token.prefix) :]
     for column, value in row.items():
         assert secret not in str(value), column
         assert plaintext not in str(value), column
@@ -67,14 +70,21 @@ def test_expiry_in_days(db_session):
     assert token.expires_at == now + timedelta(days=30)
 
 
-@pytest.mark.parametrize(("kind", "scopes", "field", "message"), [
-    (OrgKind.SUPPLIER, ["plans:read"], "scopes", "本单位类型不能授予以下权限范围：plans:read"),
-    (OrgKind.PURCHASING_UNIT, ["orders:write", "catalog:read"], "scopes",
-     "本单位类型不能授予以下权限范围：orders:write"),
-    (OrgKind.REGULATOR, ["plans:write"], "scopes", "本单位类型不能授予以下权限范围：plans:write"),
-    (OrgKind.FINANCE, ["admin"], "scopes", "未知的权限范围：admin"),
-    (OrgKind.FINANCE, [], "scopes", "请至少选择一个权限范围"),
-])
+@pytest.mark.parametrize(
+    ("kind", "scopes", "field", "message"),
+    [
+        (OrgKind.SUPPLIER, ["plans:read"], "scopes", "本单位类型不能授予以下权限范围：plans:read"),
+        (
+            OrgKind.PURCHASING_UNIT,
+            ["orders:write", "catalog:read"],
+            "scopes",
+            "本单位类型不能授予以下权限范围：orders:write",
+        ),
+        (OrgKind.REGULATOR, ["plans:write"], "scopes", "本单位类型不能授予以下权限范围：plans:write"),
+        (OrgKind.FINANCE, ["admin"], "scopes", "未知的权限范围：admin"),
+        (OrgKind.FINANCE, [], "scopes", "请至少选择一个权限范围"),
+    ],
+)
 def test_scopes_must_be_allowed_for_the_organizations_kind(db_session, kind, scopes, field, message):
     organization = factories.org(kind)
     with pytest.raises(services.TokenError) as excinfo:
@@ -82,16 +92,23 @@ def test_scopes_must_be_allowed_for_the_organizations_kind(db_session, kind, sco
     assert excinfo.value.field == field
     assert excinfo.value.message == message
     assert _count_tokens(organization) == 0
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent)
-                             .where(AuditEvent.organization_id == organization.id)) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.organization_id == organization.id)
+        )
+        == 0
+    )
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"name": "  "}, "name"),
-    ({"name": "x" * 101}, "name"),
-    ({"expires_in_days": 0}, "expires_in_days"),
-    ({"expires_in_days": 3651}, "expires_in_days"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"name": "  "}, "name"),
+        ({"name": "x" * 101}, "name"),
+        ({"expires_in_days": 0}, "expires_in_days"),
+        ({"expires_in_days": 3651}, "expires_in_days"),
+    ],
+)
 def test_bad_name_or_expiry_is_refused(db_session, kwargs, field):
     unit = factories.org()
     with pytest.raises(services.TokenError) as excinfo:
@@ -128,8 +145,9 @@ def test_revoke_sets_revoked_at_once_and_audits(db_session):
     assert services.revoke_token(token, by=admin) is False
     assert token.revoked_at == revoked_at
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "api_token.revoke")).all()
-    assert [(e.user_id, e.organization_id, e.detail["token_id"]) for e in events] == \
-        [(admin.id, finance.id, token.id)]
+    assert [(e.user_id, e.organization_id, e.detail["token_id"]) for e in events] == [
+        (admin.id, finance.id, token.id)
+    ]
     assert services.authenticate(plaintext) is None
 
 

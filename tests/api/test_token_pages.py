@@ -84,15 +84,18 @@ def test_create_shows_the_token_once_and_only_its_hash_is_kept(app, client):
     assert me["token"]["scopes"] == ["catalog:read", "orders:read"]
 
 
-@pytest.mark.parametrize(("form", "field_message"), [
-    ({"name": ""}, "名称应为 1–100 个字符"),
-    ({"name": "x" * 101}, "名称应为 1–100 个字符"),
-    ({"scopes": []}, "请至少选择一个权限范围"),
-    ({"scopes": ["plans:read"]}, "本单位不能授予以下权限范围：plans:read"),
-    ({"scopes": ["root"]}, "本单位不能授予以下权限范围：root"),
-    ({"expires_in_days": "0"}, "有效期应在 1–3650 天之间"),
-    ({"expires_in_days": "abc"}, "应为整数"),
-])
+@pytest.mark.parametrize(
+    ("form", "field_message"),
+    [
+        ({"name": ""}, "名称应为 1–100 个字符"),
+        ({"name": "x" * 101}, "名称应为 1–100 个字符"),
+        ({"scopes": []}, "请至少选择一个权限范围"),
+        ({"scopes": ["plans:read"]}, "本单位不能授予以下权限范围：plans:read"),
+        ({"scopes": ["root"]}, "本单位不能授予以下权限范围：root"),
+        ({"expires_in_days": "0"}, "有效期应在 1–3650 天之间"),
+        ({"expires_in_days": "abc"}, "应为整数"),
+    ],
+)
 def test_bad_input_rerenders_with_400_and_creates_nothing(client, form, field_message):
     supplier = factories.org(OrgKind.SUPPLIER)
     login(client, factories.user(supplier).username)
@@ -102,8 +105,12 @@ def test_bad_input_rerenders_with_400_and_creates_nothing(client, form, field_me
     assert field_message in page
     assert not TOKEN_RE.search(page)
     assert _tokens(supplier) == []
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent)
-                             .where(AuditEvent.action == "api_token.issue")) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "api_token.issue")
+        )
+        == 0
+    )
 
 
 def test_every_bad_field_is_reported_at_once(client):
@@ -126,11 +133,14 @@ def test_create_without_csrf_is_refused(client):
     assert _tokens(supplier) == []
 
 
-@pytest.mark.parametrize(("kind", "role"), [
-    (OrgKind.PURCHASING_UNIT, Role.PURCHASER),
-    (OrgKind.PURCHASING_UNIT, Role.APPROVER),
-    (OrgKind.REGULATOR, Role.REGULATOR),
-])
+@pytest.mark.parametrize(
+    ("kind", "role"),
+    [
+        (OrgKind.PURCHASING_UNIT, Role.PURCHASER),
+        (OrgKind.PURCHASING_UNIT, Role.APPROVER),
+        (OrgKind.REGULATOR, Role.REGULATOR),
+    ],
+)
 def test_viewers_may_look_but_not_create(app, client, kind, role):
     organization = factories.org(kind)
     user = factories.user(organization, role)

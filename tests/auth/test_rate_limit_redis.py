@@ -30,11 +30,13 @@ def test_login_limit_is_shared_through_redis(tmp_path):
     for application in (first, second, first):
         client = application.test_client()
         token = csrf_from(client)
-        response = client.post("/login", data={"username": username, "password": "bad-password-1",
-                                                "csrf_token": token})
+        response = client.post(
+            "/login", data={"username": username, "password": "bad-password-1", "csrf_token": token}
+        )
         assert response.status_code == 200
     client = second.test_client()
     token = csrf_from(client)
-    response = client.post("/login", data={"username": username, "password": factories.PASSWORD,
-                                            "csrf_token": token})
+    response = client.post(
+        "/login", data={"username": username, "password": factories.PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 429

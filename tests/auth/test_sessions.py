@@ -18,8 +18,9 @@ def _post(client, url, data, token_page="/"):
 def test_login_with_wrong_password_is_refused_and_audited(client, db_session):
     user = factories.user()
     token = csrf_from(client)
-    response = client.post("/login", data={"username": user.username, "password": "wrong-password1",
-                                            "csrf_token": token})
+    response = client.post(
+        "/login", data={"username": user.username, "password": "wrong-password1", "csrf_token": token}
+    )
     assert response.status_code == 200
     assert "用户名或密码错误" in response.get_data(as_text=True)
     assert client.get("/plans/").status_code == 302  # still anonymous: redirected to login
@@ -29,7 +30,9 @@ def test_login_with_wrong_password_is_refused_and_audited(client, db_session):
 
 def test_unknown_user_gets_the_same_answer(client, db_session):
     token = csrf_from(client)
-    response = client.post("/login", data={"username": "nobody", "password": "whatever123", "csrf_token": token})
+    response = client.post(
+        "/login", data={"username": "nobody", "password": "whatever123", "csrf_token": token}
+    )
     assert response.status_code == 200
     assert "用户名或密码错误" in response.get_data(as_text=True)
 
@@ -45,16 +48,24 @@ def test_malformed_login_is_a_clear_400(client, db_session):
 def test_inactive_user_cannot_log_in(client, db_session):
     user = factories.user(is_active_account=False)
     token = csrf_from(client)
-    response = client.post("/login", data={"username": user.username, "password": factories.PASSWORD,
-                                            "csrf_token": token})
+    response = client.post(
+        "/login", data={"username": user.username, "password": factories.PASSWORD, "csrf_token": token}
+    )
     assert "用户名或密码错误" in response.get_data(as_text=True)
 
 
 def test_login_redirects_only_to_local_next(client, db_session):
     user = factories.user()
     token = csrf_from(client)
-    response = client.post("/login", data={"username": user.username, "password": factories.PASSWORD,
-                                            "csrf_token": token, "next": "https://evil.example/x"})
+    response = client.post(
+        "/login",
+        data={
+            "username": user.username,
+            "password": factories.PASSWORD,
+            "csrf_token": token,
+            "next": "https://evil.example/x",
+        },
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
 
@@ -77,9 +88,16 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(app, client, db_
     other_device = app.test_client()
     login(other_device, user.username)
     login(client, user.username)
-    response = _post(client, "/account/password", {
-        "current_password": factories.PASSWORD, "new_password": "NewPassw0rd-2026",
-        "confirm_password": "NewPassw0rd-2026"}, token_page="/account/password")
+    response = _post(
+        client,
+        "/account/password",
+        {
+            "current_password": factories.PASSWORD,
+            "new_password": "NewPassw0rd-2026",
+            "confirm_password": "NewPassw0rd-2026",
+        },
+        token_page="/account/password",
+    )
     assert response.status_code == 302
     assert client.get("/plans/").status_code == 200
     assert other_device.get("/plans/").status_code == 302
@@ -90,13 +108,34 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(app, client, db_
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"current_password": "wrong-pass-1", "new_password": "NewPassw0rd-2026", "confirm_password": "NewPassw0rd-2026"},
-         "当前密码不正确"),
-        ({"current_password": factories.PASSWORD, "new_password": "short1", "confirm_password": "short1"}, "至少需要"),
-        ({"current_password": factories.PASSWORD, "new_password": "onlyletterspassword",
-          "confirm_password": "onlyletterspassword"}, "字母和数字"),
-        ({"current_password": factories.PASSWORD, "new_password": "NewPassw0rd-2026", "confirm_password": "Other-2026x"},
-         "不一致"),
+        (
+            {
+                "current_password": "wrong-pass-1",
+                "new_password": "NewPassw0rd-2026",
+                "confirm_password": "NewPassw0rd-2026",
+            },
+            "当前密码不正确",
+        ),
+        (
+            {"current_password": factories.PASSWORD, "new_password": "short1", "confirm_password": "short1"},
+            "至少需要",
+        ),
+        (
+            {
+                "current_password": factories.PASSWORD,
+                "new_password": "onlyletterspassword",
+                "confirm_password": "onlyletterspassword",
+            },
+            "字母和数字",
+        ),
+        (
+            {
+                "current_password": factories.PASSWORD,
+                "new_password": "NewPassw0rd-2026",
+                "confirm_password": "Other-2026x",
+            },
+            "不一致",
+        ),
     ],
 )
 def test_bad_password_change_changes_nothing(client, db_session, fields, message):
@@ -130,8 +169,10 @@ def test_csrf_token_from_another_session_is_refused(app, client, db_session):
     user = factories.user()
     other = app.test_client()
     foreign_token = csrf_from(other)
-    response = client.post("/login", data={"username": user.username, "password": factories.PASSWORD,
-                                            "csrf_token": foreign_token})
+    response = client.post(
+        "/login",
+        data={"username": user.username, "password": factories.PASSWORD, "csrf_token": foreign_token},
+    )
     assert response.status_code == 400
 
 
@@ -147,11 +188,13 @@ def test_login_attempts_are_rate_limited(app, client, db_session, small_login_li
     limit = int(re.match(r"\d+", app.config["LOGIN_RATE_LIMIT"]).group())
     token = csrf_from(client)
     for _ in range(limit):
-        response = client.post("/login", data={"username": user.username, "password": "wrong-password1",
-                                                "csrf_token": token})
+        response = client.post(
+            "/login", data={"username": user.username, "password": "wrong-password1", "csrf_token": token}
+        )
         assert response.status_code == 200
-    response = client.post("/login", data={"username": user.username, "password": factories.PASSWORD,
-                                            "csrf_token": token})
+    response = client.post(
+        "/login", data={"username": user.username, "password": factories.PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 429
     assert "请求过于频繁" in response.get_data(as_text=True)
     assert response.headers.get("Retry-After")
@@ -164,10 +207,16 @@ def test_rate_limit_is_per_account_across_addresses(app, client, db_session, sma
     for n in range(limit):
         c = app.test_client()
         token = csrf_from(c)
-        c.post("/login", data={"username": user.username, "password": "wrong-password1", "csrf_token": token},
-               environ_base={"REMOTE_ADDR": f"10.0.0.{n + 1}"})
+        c.post(
+            "/login",
+            data={"username": user.username, "password": "wrong-password1", "csrf_token": token},
+            environ_base={"REMOTE_ADDR": f"10.0.0.{n + 1}"},
+        )
     c = app.test_client()
     token = csrf_from(c)
-    response = c.post("/login", data={"username": user.username, "password": factories.PASSWORD,
-                                       "csrf_token": token}, environ_base={"REMOTE_ADDR": "10.0.1.1"})
+    response = c.post(
+        "/login",
+        data={"username": user.username, "password": factories.PASSWORD, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": "10.0.1.1"},
+    )
     assert response.status_code == 429

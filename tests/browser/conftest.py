@@ -35,12 +35,14 @@ TIMEOUT_MS = 5000
 def _apt_install(*packages: str) -> subprocess.CompletedProcess:
     apt = shutil.which("apt-get") or "/usr/bin/apt-get"
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    result = subprocess.run([apt, "install", "-y", *packages],
-                            env=env, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [apt, "install", "-y", *packages], env=env, capture_output=True, text=True, timeout=900
+    )
     if result.returncode != 0:  # a stale package index is the usual cause
         subprocess.run([apt, "update"], env=env, capture_output=True, text=True, timeout=600)
-        result = subprocess.run([apt, "install", "-y", *packages],
-                                env=env, capture_output=True, text=True, timeout=900)
+        result = subprocess.run(
+            [apt, "install", "-y", *packages], env=env, capture_output=True, text=True, timeout=900
+        )
     return result
 
 
@@ -52,12 +54,15 @@ def _is_root() -> bool:
 def chromium_executable() -> Path:
     if not CHROMIUM.exists():
         if not _is_root():
-            pytest.fail(f"browser tests need Chromium at {CHROMIUM}: run `sudo apt-get install -y chromium` "
-                        "(or set CHROMIUM_PATH); `playwright install` is not used by this project")
+            pytest.fail(
+                f"browser tests need Chromium at {CHROMIUM}: run `sudo apt-get install -y chromium` "
+                "(or set CHROMIUM_PATH); `playwright install` is not used by this project"
+            )
         result = _apt_install("chromium")
         if result.returncode != 0 or not CHROMIUM.exists():
-            pytest.fail(f"`apt-get install -y chromium` failed ({result.returncode}):\n"
-                        f"{result.stderr[-2000:]}")
+            pytest.fail(
+                f"`apt-get install -y chromium` failed ({result.returncode}):\n{result.stderr[-2000:]}"
+            )
     if not CJK_FONT.exists() and _is_root():
         _apt_install("fonts-noto-cjk")  # optional: Chinese glyphs in screenshots; tests pass without
     return CHROMIUM
@@ -76,8 +81,9 @@ def browser(chromium_executable):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(chromium_executable), headless=True,
-                                              args=CHROMIUM_ARGS)
+        instance = playwright.chromium.launch(
+            executable_path=str(chromium_executable), headless=True, args=CHROMIUM_ARGS
+        )
         yield instance
         instance.close()
 
@@ -85,8 +91,9 @@ def browser(chromium_executable):
 @pytest.fixture
 def page(browser, live_server):
     """A fresh browser context (no cookies) per test, its base URL on the live server."""
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN",
-                                  viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 900}
+    )
     context.set_default_timeout(TIMEOUT_MS)
     tab = context.new_page()
     yield tab

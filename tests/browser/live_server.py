@@ -34,8 +34,9 @@ class Seeded:
     leaf_names: list[str] = field(default_factory=list)
 
 
-def _category(code: str, name: str, level: int, parent: Category | None = None,
-              leaf: bool = True) -> Category:
+def _category(
+    code: str, name: str, level: int, parent: Category | None = None, leaf: bool = True
+) -> Category:
     record = Category(code=code, name=name, level=level, parent=parent, is_leaf=leaf, kind="goods")
     db.session.add(record)
     db.session.flush()
@@ -45,8 +46,9 @@ def _category(code: str, name: str, level: int, parent: Category | None = None,
 def seed(seeded: Seeded) -> None:
     """A purchasing unit with a purchaser, two suppliers, and listed goods in two branches."""
     unit = factories.org(OrgKind.PURCHASING_UNIT, code="UNIT0001", name=seeded.unit_name)
-    factories.user(unit, Role.PURCHASER, username=seeded.purchaser_username,
-                   display_name=seeded.purchaser_name)
+    factories.user(
+        unit, Role.PURCHASER, username=seeded.purchaser_username, display_name=seeded.purchaser_name
+    )
     factories.plan(unit, plan_no="PLAN-2026-00001", name="2026年办公设备购置")
     supplier_a = factories.org(OrgKind.SUPPLIER, code="SUP0001", name="北京华信科技有限公司", is_sme=True)
     supplier_b = factories.org(OrgKind.SUPPLIER, code="SUP0002", name="中科办公设备有限公司")
@@ -74,8 +76,9 @@ def seed(seeded: Seeded) -> None:
     ]
     for category, brand, model, price in goods:
         name = f"{brand} {model} {category.name}"
-        product = factories.product(category, brand=brand, model=model, name=name,
-                                    energy_saving=category is not desks)
+        product = factories.product(
+            category, brand=brand, model=model, name=name, energy_saving=category is not desks
+        )
         market = price + Decimal("300.00")
         factories.offer(product, supplier_a, price=price, market_price=market)
         factories.offer(product, supplier_b, price=price + Decimal("120.00"), market_price=market)

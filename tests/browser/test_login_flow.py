@@ -54,8 +54,10 @@ def test_keyboard_only_login_with_visible_focus(page, live_server):
             break
     username = page.locator("#username")
     expect(username).to_be_focused()
-    style = username.evaluate("e => { const s = getComputedStyle(e); "
-                              "return [s.outlineStyle, parseFloat(s.outlineWidth), s.outlineColor]; }")
+    style = username.evaluate(
+        "e => { const s = getComputedStyle(e); "
+        "return [s.outlineStyle, parseFloat(s.outlineWidth), s.outlineColor]; }"
+    )
     assert style[0] == "solid" and style[1] >= 2, style
     page.keyboard.type(live_server.seeded.purchaser_username)
     page.keyboard.press("Tab")
@@ -74,7 +76,8 @@ def test_language_switch_to_english_and_back(page, live_server):
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", level=1)).to_have_text("All products")
     expect(page.get_by_role("navigation", name="Main navigation").get_by_role("link")).to_have_text(
-        ["Home", "Products"])
+        ["Home", "Products"]
+    )
     expect(page).to_have_title("All products · Government Procurement E-Mall")
 
     page.get_by_role("link", name="简体中文").click()

@@ -19,9 +19,14 @@ def test_specs_are_validated_on_every_write(db_session):
     assert product.specs == {"memory_gb": 16}
 
 
-@pytest.mark.parametrize(("a", "b"), [(("HP", "LaserJet M405dn"), ("hp", "laserjet-m405dn")),
-                                      (("联想", "ThinkPad X1 (Gen 12)"), ("联想", "thinkpad x1 gen12")),
-                                      (("ＤＥＬＬ", "OptiPlex 7010"), ("Dell", "optiplex_7010"))])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (("HP", "LaserJet M405dn"), ("hp", "laserjet-m405dn")),
+        (("联想", "ThinkPad X1 (Gen 12)"), ("联想", "thinkpad x1 gen12")),
+        (("ＤＥＬＬ", "OptiPlex 7010"), ("Dell", "optiplex_7010")),
+    ],
+)
 def test_duplicate_key_ignores_case_width_and_separators(a, b):
     assert normalize_key(*a) == normalize_key(*b)
 
@@ -35,5 +40,7 @@ def test_full_2022_catalogue_loads_with_versions_and_is_idempotent(db_session):
     assert (desktop.name, desktop.catalog_version, desktop.is_leaf) == ("台式计算机", "2022", True)
     assert server.name == "服务器"  # 2013's A02010104 was 台式计算机: the version matters
     assert desktop.parent.code == "A02010100" and not desktop.parent.is_leaf
-    goods_roots = db_session.scalars(select(Category).where(Category.level == 1, Category.kind == "goods")).all()
+    goods_roots = db_session.scalars(
+        select(Category).where(Category.level == 1, Category.kind == "goods")
+    ).all()
     assert len(goods_roots) == 8

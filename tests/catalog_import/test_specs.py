@@ -5,8 +5,15 @@ import pytest
 from catalog_import.specs import AttributeSpec, validate_specs
 
 REGISTRY = [
-    AttributeSpec("memory_gb", "内存容量", "number", unit="GB", required=True, min_value=Decimal(1),
-                  max_value=Decimal(4096)),
+    AttributeSpec(
+        "memory_gb",
+        "内存容量",
+        "number",
+        unit="GB",
+        required=True,
+        min_value=Decimal(1),
+        max_value=Decimal(4096),
+    ),
     AttributeSpec("screen_inch", "屏幕尺寸", "number", unit="英寸"),
     AttributeSpec("os", "操作系统", "enum", enum_values=("统信UOS", "银河麒麟", "Windows 11 专业版")),
     AttributeSpec("duplex", "自动双面", "bool"),
@@ -22,9 +29,17 @@ def test_memory_accepts_common_spellings(raw):
 
 
 def test_values_are_coerced_to_their_types():
-    result = validate_specs(REGISTRY, {"memory_gb": "8", "screen_inch": "15.6 英寸", "os": "银河麒麟",
-                                       "duplex": "是", "remark": " 无 "})
-    assert result.values == {"memory_gb": 8, "screen_inch": 15.6, "os": "银河麒麟", "duplex": True, "remark": "无"}
+    result = validate_specs(
+        REGISTRY,
+        {"memory_gb": "8", "screen_inch": "15.6 英寸", "os": "银河麒麟", "duplex": "是", "remark": " 无 "},
+    )
+    assert result.values == {
+        "memory_gb": 8,
+        "screen_inch": 15.6,
+        "os": "银河麒麟",
+        "duplex": True,
+        "remark": "无",
+    }
 
 
 @pytest.mark.parametrize(

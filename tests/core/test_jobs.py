@@ -37,7 +37,12 @@ def test_rq_job_is_enqueued_after_commit_and_run_by_a_worker(app, db_session, re
     env = {**os.environ, "APP_ENV": "test"}
     result = subprocess.run(
         [sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", REDIS_URL, name],
-        cwd=repo_root, env=env, capture_output=True, text=True, timeout=60, check=False,
+        cwd=repo_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert redis.get(key) == b"done"

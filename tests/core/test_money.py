@@ -10,8 +10,14 @@ from tests import factories
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("1", "1.00"), ("0.005", "0.01"), ("0.004", "0.00"), (Decimal("12.345"), "12.35"), (7, "7.00"),
-     (" 99.9 ", "99.90")],
+    [
+        ("1", "1.00"),
+        ("0.005", "0.01"),
+        ("0.004", "0.00"),
+        (Decimal("12.345"), "12.35"),
+        (7, "7.00"),
+        (" 99.9 ", "99.90"),
+    ],
 )
 def test_to_money_rounds_half_up_to_fen(raw, expected):
     assert to_money(raw) == Decimal(expected)
@@ -45,8 +51,9 @@ def test_money_column_is_exact_on_both_databases(db_session):
         stored = db_session.get(ProcurementPlan, plan.id).amount
         assert isinstance(stored, Decimal)
         assert stored == amount
-    total = db_session.scalar(select(func.sum(ProcurementPlan.amount)).where(
-        ProcurementPlan.id.in_([p.id for p in plans])))
+    total = db_session.scalar(
+        select(func.sum(ProcurementPlan.amount)).where(ProcurementPlan.id.in_([p.id for p in plans]))
+    )
     assert total == sum(amounts)
 
 

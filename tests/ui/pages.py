@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-                  "wbr"})
+VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+)
 
 
 @dataclass
@@ -55,8 +56,11 @@ class Page(HTMLParser):
     def find_all(self, tag: str | None = None, **attrs: str) -> list[Element]:
         """Elements by tag and exact attribute values (``aria_current="page"`` → aria-current)."""
         wanted = {name.rstrip("_").replace("_", "-"): value for name, value in attrs.items()}
-        return [e for e in self.elements
-                if (tag is None or e.tag == tag) and all(e.attrs.get(k) == v for k, v in wanted.items())]
+        return [
+            e
+            for e in self.elements
+            if (tag is None or e.tag == tag) and all(e.attrs.get(k) == v for k, v in wanted.items())
+        ]
 
     def one(self, tag: str | None = None, **attrs: str) -> Element:
         found = self.find_all(tag, **attrs)
@@ -65,6 +69,7 @@ class Page(HTMLParser):
 
     def inside(self, ancestor: Element, tag: str | None = None, **attrs: str) -> list[Element]:
         """Like find_all, limited to the descendants of ``ancestor``."""
+
         def descends(element: Element) -> bool:
             node = element.parent
             while node is not None:

@@ -19,16 +19,25 @@ CSS = (Path(__file__).resolve().parents[2] / "static" / "css" / "app.css").read_
 def pages(client) -> dict[str, Page]:
     product = factories.product()
     factories.offer(product)
-    found = {url: parse(client.get(url).get_data(as_text=True))
-             for url in ("/", "/login", "/products", "/nope")}
+    found = {
+        url: parse(client.get(url).get_data(as_text=True)) for url in ("/", "/login", "/products", "/nope")
+    }
     purchaser = factories.user()
     plan = factories.plan(purchaser.organization)
     login(client, purchaser.username)
-    for url in ("/", f"/products/{product.id}", "/plans/", f"/plans/{plan.id}", "/account/password",
-                "/products?page=abc"):
+    for url in (
+        "/",
+        f"/products/{product.id}",
+        "/plans/",
+        f"/plans/{plan.id}",
+        "/account/password",
+        "/products?page=abc",
+    ):
         found[f"{url} (purchaser)"] = parse(client.get(url).get_data(as_text=True))
-    client.post("/logout", data={"csrf_token": found["/ (purchaser)"].find_all("input", name="csrf_token")[0]
-                                 .get("value")})
+    client.post(
+        "/logout",
+        data={"csrf_token": found["/ (purchaser)"].find_all("input", name="csrf_token")[0].get("value")},
+    )
     supplier = factories.org(OrgKind.SUPPLIER)
     factories.offer(supplier=supplier)
     login(client, factories.user(supplier).username)
@@ -39,8 +48,12 @@ def pages(client) -> dict[str, Page]:
 def test_every_form_control_has_a_label(pages):
     for name, page in pages.items():
         labels = {label.get("for"): label.text for label in page.find_all("label")}
-        controls = [e for e in page.elements if e.tag in ("input", "select", "textarea")
-                    and e.get("type") not in ("hidden", "submit", "button")]
+        controls = [
+            e
+            for e in page.elements
+            if e.tag in ("input", "select", "textarea")
+            and e.get("type") not in ("hidden", "submit", "button")
+        ]
         for control in controls:
             assert control.get("id"), f"{name}: <{control.tag} name={control.get('name')}> has no id"
             assert labels.get(control.get("id")), f"{name}: no <label> for #{control.get('id')}"
@@ -94,8 +107,9 @@ def test_keyboard_focus_is_visible():
     rule = re.search(r":focus-visible\s*\{([^}]*)\}", CSS)
     assert rule, "no :focus-visible rule"
     assert re.search(r"outline:\s*[2-9]px solid", rule.group(1))
-    assert not re.search(r"(?<![\w-]):focus\s*\{[^}]*outline:\s*(none|0)", CSS.replace("main:focus", "")), \
+    assert not re.search(r"(?<![\w-]):focus\s*\{[^}]*outline:\s*(none|0)", CSS.replace("main:focus", "")), (
         "focus outline removed somewhere"
+    )
     assert re.search(r"\.skip-link:focus", CSS)
 
 
@@ -107,7 +121,7 @@ def test_fonts_are_local_with_cjk_fallbacks():
 
 
 def _luminance(hex_colour: str) -> float:
-    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
     linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
@@ -121,14 +135,27 @@ COLOURS = dict(re.findall(r"--([\w-]+):\s*(#[0-9a-fA-F]{6})\b", CSS))
 WHITE = "#ffffff"
 
 
-@pytest.mark.parametrize(("foreground", "background", "minimum"), [
-    ("text", WHITE, 4.5), ("text", "bg", 4.5), ("muted", WHITE, 4.5), ("muted", "bg", 4.5),
-    ("navy", WHITE, 4.5), ("navy", "bg", 4.5), (WHITE, "red", 4.5), (WHITE, "red-dark", 4.5),
-    (WHITE, "navy", 4.5), ("red", WHITE, 4.5), ("danger", "danger-tint", 4.5),
-    ("success", "success-tint", 4.5),
-    ("warning", "warning-tint", 4.5), ("muted", "info-tint", 4.5), ("focus", WHITE, 3.0),
-    ("border-strong", WHITE, 3.0),  # form control boundaries (WCAG 1.4.11)
-])
+@pytest.mark.parametrize(
+    ("foreground", "background", "minimum"),
+    [
+        ("text", WHITE, 4.5),
+        ("text", "bg", 4.5),
+        ("muted", WHITE, 4.5),
+        ("muted", "bg", 4.5),
+        ("navy", WHITE, 4.5),
+        ("navy", "bg", 4.5),
+        (WHITE, "red", 4.5),
+        (WHITE, "red-dark", 4.5),
+        (WHITE, "navy", 4.5),
+        ("red", WHITE, 4.5),
+        ("danger", "danger-tint", 4.5),
+        ("success", "success-tint", 4.5),
+        ("warning", "warning-tint", 4.5),
+        ("muted", "info-tint", 4.5),
+        ("focus", WHITE, 3.0),
+        ("border-strong", WHITE, 3.0),  # form control boundaries (WCAG 1.4.11)
+    ],
+)
 def test_colour_contrast(foreground, background, minimum):
     fg = COLOURS.get(foreground, foreground)
     bg = COLOURS.get(background, background)

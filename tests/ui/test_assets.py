@@ -25,9 +25,19 @@ def pages_to_check(client) -> dict[str, str]:
     purchaser = factories.user()
     plan = factories.plan(purchaser.organization)
     login(client, purchaser.username)
-    signed_in = {f"{url} (purchaser)": client.get(url).get_data(as_text=True)
-                 for url in ("/", "/products", f"/products/{product.id}", "/plans/", f"/plans/{plan.id}",
-                             "/account/password", "/supplier/offers", "/products?page=abc")}
+    signed_in = {
+        f"{url} (purchaser)": client.get(url).get_data(as_text=True)
+        for url in (
+            "/",
+            "/products",
+            f"/products/{product.id}",
+            "/plans/",
+            f"/plans/{plan.id}",
+            "/account/password",
+            "/supplier/offers",
+            "/products?page=abc",
+        )
+    }
     return anonymous | signed_in
 
 
@@ -37,8 +47,9 @@ def test_all_page_assets_are_local(client):
         for element in page.elements:
             for attribute in URL_ATTRIBUTES:
                 value = (element.get(attribute) or "").strip()
-                assert not value.lower().startswith(EXTERNAL), \
+                assert not value.lower().startswith(EXTERNAL), (
                     f"{name}: <{element.tag} {attribute}={value!r}>"
+                )
 
 
 def test_home_page_assets_load(client):

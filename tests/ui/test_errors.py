@@ -33,11 +33,15 @@ def test_not_found_is_a_chinese_page(client, url):
 
 
 def test_error_page_links_back_to_a_same_site_referrer(client):
-    page = error_page(client.get("/products/999999", headers={"Referer": "http://localhost/products?q=x"}),
-                      404, "页面不存在")
+    page = error_page(
+        client.get("/products/999999", headers={"Referer": "http://localhost/products?q=x"}),
+        404,
+        "页面不存在",
+    )
     assert page.one("a", href="http://localhost/products?q=x").text == "返回上一页"
-    offsite = error_page(client.get("/products/999999", headers={"Referer": "https://evil.example/"}),
-                         404, "页面不存在")
+    offsite = error_page(
+        client.get("/products/999999", headers={"Referer": "https://evil.example/"}), 404, "页面不存在"
+    )
     assert not offsite.find_all("a", href="https://evil.example/")
 
 
@@ -109,13 +113,16 @@ def test_error_pages_follow_the_language(client):
     assert [a.text for a in page.inside(actions, "a")] == ["Back to the home page", "Browse all products"]
 
 
-@pytest.mark.parametrize(("url", "headers", "code", "status"), [
-    ("/products/999999", {"Accept": "application/json"}, 404, "页面不存在"),
-    ("/no-such-page", {"Accept": "application/json"}, 404, "页面不存在"),
-    ("/api/v1/no-such-endpoint", {}, 404, "页面不存在"),
-    ("/api/v1/no-such-endpoint", {"Accept": "text/html"}, 404, "页面不存在"),
-    ("/logout", {"Accept": "application/json"}, 405, "不支持的操作"),
-])
+@pytest.mark.parametrize(
+    ("url", "headers", "code", "status"),
+    [
+        ("/products/999999", {"Accept": "application/json"}, 404, "页面不存在"),
+        ("/no-such-page", {"Accept": "application/json"}, 404, "页面不存在"),
+        ("/api/v1/no-such-endpoint", {}, 404, "页面不存在"),
+        ("/api/v1/no-such-endpoint", {"Accept": "text/html"}, 404, "页面不存在"),
+        ("/logout", {"Accept": "application/json"}, 405, "不支持的操作"),
+    ],
+)
 def test_json_error_body_for_machines(client, url, headers, code, status):
     response = client.get(url, headers=headers)
     assert response.status_code == code
@@ -130,7 +137,9 @@ def test_json_error_body_carries_field_messages(client):
     response = client.get("/products?page=abc", headers={"Accept": "application/json"})
     assert response.status_code == 422
     assert response.get_json() == {
-        "code": 422, "status": "内容有误", "message": "提交的内容未通过校验，请按提示修改。",
+        "code": 422,
+        "status": "内容有误",
+        "message": "提交的内容未通过校验，请按提示修改。",
         "errors": {"page": ["应为整数"]},
     }
 
@@ -160,8 +169,9 @@ def test_login_form_errors_are_tied_to_their_fields(client):
 def test_wrong_password_is_announced(client):
     user = factories.user(factories.org(OrgKind.PURCHASING_UNIT))
     token = csrf_from(client)
-    response = client.post("/login", data={"csrf_token": token, "username": user.username,
-                                           "password": "not-the-password-1"})
+    response = client.post(
+        "/login", data={"csrf_token": token, "username": user.username, "password": "not-the-password-1"}
+    )
     assert response.status_code == 200
     page = parse(response.get_data(as_text=True))
     assert page.one("div", class_="error-summary").text == "请修改以下问题 用户名或密码错误"

@@ -44,8 +44,10 @@ def test_home_shows_the_category_tree_with_counts(client, tree):
     assert summaries == ["信息化设备 3 件商品", "计算机 3 件商品"]
     assert all(d.has("open") for d in page.inside(card, "details"))
     leaves = [(a.text, a.get("href")) for a in page.inside(card, "a", class_="tree-leaf")]
-    assert leaves == [("台式计算机 2 件商品", "/products?category=A02010105"),
-                      ("便携式计算机 1 件商品", "/products?category=A02010108")]
+    assert leaves == [
+        ("台式计算机 2 件商品", "/products?category=A02010105"),
+        ("便携式计算机 1 件商品", "/products?category=A02010108"),
+    ]
     assert "平板式计算机" not in card.text
     assert not page.find_all("div", class_="empty-state")
 
@@ -134,13 +136,16 @@ def test_product_detail_lists_offers_cheapest_first(client, tree):
     ]
 
 
-@pytest.mark.parametrize(("status", "label"), [
-    (OfferStatus.DRAFT, "草稿"),
-    (OfferStatus.PENDING_REVIEW, "待审核"),
-    (OfferStatus.LISTED, "已上架"),
-    (OfferStatus.REJECTED, "已驳回"),
-    (OfferStatus.DELISTED, "已下架"),
-])
+@pytest.mark.parametrize(
+    ("status", "label"),
+    [
+        (OfferStatus.DRAFT, "草稿"),
+        (OfferStatus.PENDING_REVIEW, "待审核"),
+        (OfferStatus.LISTED, "已上架"),
+        (OfferStatus.REJECTED, "已驳回"),
+        (OfferStatus.DELISTED, "已下架"),
+    ],
+)
 def test_supplier_offer_status_labels(client, status, label):
     supplier = factories.org(OrgKind.SUPPLIER)
     user = factories.user(supplier)
@@ -175,7 +180,12 @@ def test_plan_pages(client):
     listing = parse(client.get("/plans/").get_data(as_text=True))
     row = listing.inside(listing.one("table"), "tr")[1]
     assert [c.text for c in listing.inside(row, "th") + listing.inside(row, "td")] == [
-        plan.plan_no, "2026年办公设备购置", purchaser.organization.name, "2026", "¥80,000.00", "¥60,000.00",
+        plan.plan_no,
+        "2026年办公设备购置",
+        purchaser.organization.name,
+        "2026",
+        "¥80,000.00",
+        "¥60,000.00",
         "已批复",
     ]
     detail = parse(client.get(f"/plans/{plan.id}").get_data(as_text=True))

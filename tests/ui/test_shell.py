@@ -85,8 +85,9 @@ ROLE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("role", "kind", "label", "expected_nav"), ROLE_CASES,
-                         ids=[case[0].value for case in ROLE_CASES])
+@pytest.mark.parametrize(
+    ("role", "kind", "label", "expected_nav"), ROLE_CASES, ids=[case[0].value for case in ROLE_CASES]
+)
 def test_navigation_and_user_menu_per_role(client, role, kind, label, expected_nav):
     organization = factories.org(kind, name="某某测试单位")
     user = factories.user(organization, role, display_name="张测试")
@@ -124,11 +125,14 @@ def test_purchaser_sees_plans_and_not_offers(client):
     assert "我的报价" not in nav
 
 
-@pytest.mark.parametrize(("url", "current", "kind"), [
-    ("/", "首页", "page"),
-    ("/products", "商品", "page"),
-    ("/plans/", "采购计划", "page"),
-])
+@pytest.mark.parametrize(
+    ("url", "current", "kind"),
+    [
+        ("/", "首页", "page"),
+        ("/products", "商品", "page"),
+        ("/plans/", "采购计划", "page"),
+    ],
+)
 def test_current_page_is_marked(client, url, current, kind):
     login(client, factories.user().username)
     page = parse(client.get(url).get_data(as_text=True))

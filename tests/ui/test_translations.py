@@ -28,9 +28,27 @@ EN_PO = TRANSLATIONS_DIR / "en" / "LC_MESSAGES" / "messages.po"
 def extracted(tmp_path_factory):
     pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "-q", "extract", "-F", "babel.cfg",
-         "-k", "lazy_gettext", "-k", "_l", "--no-location", "-o", str(pot), "."],
-        cwd=ROOT, check=True, capture_output=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "-q",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "lazy_gettext",
+            "-k",
+            "_l",
+            "--no-location",
+            "-o",
+            str(pot),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     with pot.open("rb") as handle:
         return read_po(handle)
@@ -48,8 +66,9 @@ def _translated(message) -> bool:
 
 
 def test_every_source_string_has_an_english_translation(extracted, english):
-    missing = [m.id for m in extracted
-               if m.id and (english.get(m.id) is None or not _translated(english.get(m.id)))]
+    missing = [
+        m.id for m in extracted if m.id and (english.get(m.id) is None or not _translated(english.get(m.id)))
+    ]
     assert not missing, f"untranslated (see this module's docstring): {missing}"
 
 
