@@ -24,6 +24,7 @@ run: $(INSTALLED) translations
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check --quiet .
 
 test: lint translations
 	$(BIN)/pytest

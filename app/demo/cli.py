@@ -21,8 +21,10 @@ def _pad(text: str, width: int) -> str:
 
 def format_table(headers: list[str], rows: list[list[str]]) -> str:
     widths = [max(_width(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
-    lines = ["  ".join(_pad(cell, w) for cell, w in zip(headers, widths, strict=True)).rstrip(),
-             "  ".join("-" * w for w in widths)]
+    lines = [
+        "  ".join(_pad(cell, w) for cell, w in zip(headers, widths, strict=True)).rstrip(),
+        "  ".join("-" * w for w in widths),
+    ]
     lines += ["  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     return "\n".join(lines)
 
@@ -41,15 +43,22 @@ def format_summary(summary: DemoSummary, seconds: float) -> str:
         f"价格记录 {c['price_changes']} 条",
     ]
     if summary.changed_anything:
-        changes = [f"{key} +{new.get(key, 0)}/~{summary.updated.get(key, 0)}"
-                   for key in ("organizations", "users", "plans", "products", "offers")
-                   if new.get(key) or summary.updated.get(key)]
+        changes = [
+            f"{key} +{new.get(key, 0)}/~{summary.updated.get(key, 0)}"
+            for key in ("organizations", "users", "plans", "products", "offers")
+            if new.get(key) or summary.updated.get(key)
+        ]
         if changes:
             out.append("  本次写入（新增/更新）：" + "，".join(changes))
-    rows = [[ROLE_LABELS[x.role], x.username, x.display_name, x.organization, summary.password]
-            for x in summary.logins]
-    out += ["", f"演示账号 (密码均为 {summary.password})",
-            format_table(["角色", "用户名", "姓名", "单位", "密码"], rows)]
+    rows = [
+        [ROLE_LABELS[x.role], x.username, x.display_name, x.organization, summary.password]
+        for x in summary.logins
+    ]
+    out += [
+        "",
+        f"演示账号 (密码均为 {summary.password})",
+        format_table(["角色", "用户名", "姓名", "单位", "密码"], rows),
+    ]
     return "\n".join(out)
 
 

@@ -161,20 +161,44 @@ def _organizations(rng: random.Random) -> list[OrgDraft]:
     orgs = []
     for i, unit in enumerate(d.PURCHASING_UNITS, start=1):
         body = f"{rng.randrange(10**7, 10**8)}"
-        orgs.append(OrgDraft(unit.code, unit.name, OrgKind.PURCHASING_UNIT,
-                             credit_code("11", d.CITY_DIVISION, body), d.CITY_REGION, False,
-                             f"025-5555{1000 + i:04d}"))
+        orgs.append(
+            OrgDraft(
+                unit.code,
+                unit.name,
+                OrgKind.PURCHASING_UNIT,
+                credit_code("11", d.CITY_DIVISION, body),
+                d.CITY_REGION,
+                False,
+                f"025-5555{1000 + i:04d}",
+            )
+        )
     for i, supplier in enumerate(d.SUPPLIERS, start=1):
         body = f"{rng.randrange(10**7, 10**8)}"
         division = supplier.region_code[:2] + "0100"
-        orgs.append(OrgDraft(supplier.code, supplier.name, OrgKind.SUPPLIER,
-                             credit_code("91", division, body),
-                             supplier.region_code, supplier.is_sme, f"400-555-{2000 + i:04d}"))
+        orgs.append(
+            OrgDraft(
+                supplier.code,
+                supplier.name,
+                OrgKind.SUPPLIER,
+                credit_code("91", division, body),
+                supplier.region_code,
+                supplier.is_sme,
+                f"400-555-{2000 + i:04d}",
+            )
+        )
     for staff in d.STAFF_ORGS:
         body = f"{rng.randrange(10**7, 10**8)}"
-        orgs.append(OrgDraft(staff.code, staff.name, OrgKind(staff.kind),
-                             credit_code("11", d.CITY_DIVISION, body),
-                             d.CITY_REGION, False, staff.phone))
+        orgs.append(
+            OrgDraft(
+                staff.code,
+                staff.name,
+                OrgKind(staff.kind),
+                credit_code("11", d.CITY_DIVISION, body),
+                d.CITY_REGION,
+                False,
+                staff.phone,
+            )
+        )
     return orgs
 
 
@@ -200,18 +224,20 @@ def _plans(rng: random.Random) -> list[PlanDraft]:
             theme = d.PLAN_THEMES[index]
             seq += 1
             amount = Decimal(rng.randrange(theme.min_amount, theme.max_amount + 1, 10_000)).quantize(CENT)
-            plans.append(PlanDraft(
-                plan_no=f"{d.PLAN_PREFIX}-{d.FISCAL_YEAR}-CG-{seq:04d}",
-                unit_code=unit.code,
-                name=f"{unit.short}{d.FISCAL_YEAR}年度{theme.title}",
-                fiscal_year=d.FISCAL_YEAR,
-                budget_line_code=f"{unit.budget_function}-{d.FISCAL_YEAR}-{seq:03d}",
-                fund_source=rng.choice(d.FUND_SOURCES),
-                amount=amount,
-                category_codes=theme.categories,
-                approved_at=datetime(d.FISCAL_YEAR, 1, 10, 2,
-                                     tzinfo=UTC) + timedelta(days=rng.randrange(0, 75)),
-            ))
+            plans.append(
+                PlanDraft(
+                    plan_no=f"{d.PLAN_PREFIX}-{d.FISCAL_YEAR}-CG-{seq:04d}",
+                    unit_code=unit.code,
+                    name=f"{unit.short}{d.FISCAL_YEAR}年度{theme.title}",
+                    fiscal_year=d.FISCAL_YEAR,
+                    budget_line_code=f"{unit.budget_function}-{d.FISCAL_YEAR}-{seq:03d}",
+                    fund_source=rng.choice(d.FUND_SOURCES),
+                    amount=amount,
+                    category_codes=theme.categories,
+                    approved_at=datetime(d.FISCAL_YEAR, 1, 10, 2, tzinfo=UTC)
+                    + timedelta(days=rng.randrange(0, 75)),
+                )
+            )
     return plans
 
 
@@ -243,24 +269,48 @@ def _fmt(number: float) -> str:
     return f"{number:g}"
 
 
-_CPU_PREFIXES = (("英特尔酷睿Ultra ", "Ultra"), ("英特尔酷睿", ""), ("英特尔至强银牌", ""),
-                 ("英特尔至强金牌", ""),
-                 ("英特尔至强", ""), ("AMD锐龙", "R"), ("AMD ", ""), ("兆芯", ""), ("飞腾", ""), ("龙芯", ""),
-                 ("海光", "HG"), ("麒麟", ""), ("鲲鹏", ""))
+_CPU_PREFIXES = (
+    ("英特尔酷睿Ultra ", "Ultra"),
+    ("英特尔酷睿", ""),
+    ("英特尔至强银牌", ""),
+    ("英特尔至强金牌", ""),
+    ("英特尔至强", ""),
+    ("AMD锐龙", "R"),
+    ("AMD ", ""),
+    ("兆芯", ""),
+    ("飞腾", ""),
+    ("龙芯", ""),
+    ("海光", "HG"),
+    ("麒麟", ""),
+    ("鲲鹏", ""),
+)
 
 
 def cpu_code(cpu: str) -> str:
     for prefix, replacement in _CPU_PREFIXES:
         if cpu.startswith(prefix):
-            cpu = replacement + cpu[len(prefix):]
+            cpu = replacement + cpu[len(prefix) :]
             break
     return cpu.replace(" ", "-").replace("/", "-")
 
 
-OS_CODES = {d.UOS: "UOS", d.KYLIN: "KY", d.WIN: "W11", d.KYLIN_S: "KY-V10", d.UOS_S: "UOS-V20",
-            d.EULER: "openEuler", d.WIN_S: "WS2022", d.NO_OS: "无OS"}
-DESKTOP_STORAGE = (("256G SSD", 256, "SSD", -150), ("512G SSD", 512, "SSD", 0), ("1T SSD", 1024, "SSD", 350),
-                   ("1T HDD", 1000, "HDD", -100), ("512G SSD+1T HDD", 1512, "SSD+HDD", 300))
+OS_CODES = {
+    d.UOS: "UOS",
+    d.KYLIN: "KY",
+    d.WIN: "W11",
+    d.KYLIN_S: "KY-V10",
+    d.UOS_S: "UOS-V20",
+    d.EULER: "openEuler",
+    d.WIN_S: "WS2022",
+    d.NO_OS: "无OS",
+}
+DESKTOP_STORAGE = (
+    ("256G SSD", 256, "SSD", -150),
+    ("512G SSD", 512, "SSD", 0),
+    ("1T SSD", 1024, "SSD", 350),
+    ("1T HDD", 1000, "HDD", -100),
+    ("512G SSD+1T HDD", 1512, "SSD+HDD", 300),
+)
 MEMORY_DELTA = {8: -350, 16: 0, 32: 750}
 MONITOR_DELTA = {0: 0, 21.5: 550, 23.8: 750, 27: 1150}
 
@@ -274,20 +324,45 @@ def _desktops() -> list[Raw]:
                     for screen in line.screens:
                         for os_name in line.oses:
                             parts = [cpu_code(cpu), f"{mem}G", label, OS_CODES[os_name]]
-                            summary = [cpu, f"{mem}GB", label.replace("G ", "GB ").replace("T ", "TB "),
-                                       os_name]
+                            summary = [
+                                cpu,
+                                f"{mem}GB",
+                                label.replace("G ", "GB ").replace("T ", "TB "),
+                                os_name,
+                            ]
                             if screen:
                                 parts.append(f"{_fmt(screen)}英寸")
                                 screen_kind = "一体屏" if line.form == "一体机" else "显示器"
                                 summary.append(f"{_fmt(screen)}英寸{screen_kind}")
                             screen_delta = MONITOR_DELTA[screen] - (750 if line.form == "一体机" else 0)
-                            price = (line.base + ci * 700 + MEMORY_DELTA[mem] + storage_delta + screen_delta
-                                     + (300 if os_name == d.WIN else 0))
-                            specs = {"cpu": cpu, "memory_gb": mem, "storage_gb": gb, "storage_type": kind,
-                                     "os": os_name, "form_factor": line.form,
-                                     "screen_inch": screen or None}
-                            out.append(Raw(line.brand, f"{line.series}({'/'.join(parts)})", line.series,
-                                           "/".join(summary), specs, price, line.origin))
+                            price = (
+                                line.base
+                                + ci * 700
+                                + MEMORY_DELTA[mem]
+                                + storage_delta
+                                + screen_delta
+                                + (300 if os_name == d.WIN else 0)
+                            )
+                            specs = {
+                                "cpu": cpu,
+                                "memory_gb": mem,
+                                "storage_gb": gb,
+                                "storage_type": kind,
+                                "os": os_name,
+                                "form_factor": line.form,
+                                "screen_inch": screen or None,
+                            }
+                            out.append(
+                                Raw(
+                                    line.brand,
+                                    f"{line.series}({'/'.join(parts)})",
+                                    line.series,
+                                    "/".join(summary),
+                                    specs,
+                                    price,
+                                    line.origin,
+                                )
+                            )
     return out
 
 
@@ -308,24 +383,50 @@ def _laptops() -> list[Raw]:
                                     parts.append(f"{battery}Wh")
                                 big = len(line.screens) > 1 and screen >= 15
                                 weight = round(line.weight + (0.28 if big else 0), 2)
-                                price = (line.base + ci * 900 + {8: -400, 16: 0, 32: 1000}[mem]
-                                         + {256: -250, 512: 0, 1024: 500}[ssd] + (200 if big else 0)
-                                         + (250 if battery != line.battery[0] else 0))
-                                specs = {"cpu": cpu, "memory_gb": mem, "storage_gb": ssd,
-                                         "screen_inch": screen, "os": os_name, "weight_kg": weight,
-                                         "battery_wh": battery}
+                                price = (
+                                    line.base
+                                    + ci * 900
+                                    + {8: -400, 16: 0, 32: 1000}[mem]
+                                    + {256: -250, 512: 0, 1024: 500}[ssd]
+                                    + (200 if big else 0)
+                                    + (250 if battery != line.battery[0] else 0)
+                                )
+                                specs = {
+                                    "cpu": cpu,
+                                    "memory_gb": mem,
+                                    "storage_gb": ssd,
+                                    "screen_inch": screen,
+                                    "os": os_name,
+                                    "weight_kg": weight,
+                                    "battery_wh": battery,
+                                }
                                 summary = f"{cpu}/{mem}GB/{ssd_label}B SSD/{_fmt(screen)}英寸/{os_name}"
                                 model = f"{line.series}({'/'.join(parts)})"
-                                out.append(Raw(line.brand, model, line.series, summary, specs, price,
-                                               line.origin))
+                                out.append(
+                                    Raw(line.brand, model, line.series, summary, specs, price, line.origin)
+                                )
     return out
 
 
-SERVER_CPU_PRICE = {"海光7380": 12000, "海光5380": 7000, "鲲鹏920 4826": 9000, "鲲鹏920 7260": 15000,
-                    "飞腾S2500": 11000, "英特尔至强E-2434": 3000, "英特尔至强银牌4410Y": 6000,
-                    "英特尔至强金牌5418Y": 9000, "英特尔至强金牌6430": 14000, "AMD EPYC 9354": 16000}
-SERVER_STORAGE = (("2×480G SSD", 960, 1500), ("2×960G SSD", 1920, 3000), ("4×1.2T SAS", 4800, 4200),
-                  ("4×1.92T SSD", 7680, 9000), ("4×4T SATA", 16000, 6000))
+SERVER_CPU_PRICE = {
+    "海光7380": 12000,
+    "海光5380": 7000,
+    "鲲鹏920 4826": 9000,
+    "鲲鹏920 7260": 15000,
+    "飞腾S2500": 11000,
+    "英特尔至强E-2434": 3000,
+    "英特尔至强银牌4410Y": 6000,
+    "英特尔至强金牌5418Y": 9000,
+    "英特尔至强金牌6430": 14000,
+    "AMD EPYC 9354": 16000,
+}
+SERVER_STORAGE = (
+    ("2×480G SSD", 960, 1500),
+    ("2×960G SSD", 1920, 3000),
+    ("4×1.2T SAS", 4800, 4200),
+    ("4×1.92T SSD", 7680, 9000),
+    ("4×4T SATA", 16000, 6000),
+)
 SERVER_CHASSIS = {"1U机架式": 8000, "2U机架式": 10000, "4U机架式": 14000, "塔式": 5000}
 SERVER_OS_PRICE = {d.KYLIN_S: 2000, d.UOS_S: 2000, d.EULER: 0, d.WIN_S: 5500, d.NO_OS: 0}
 
@@ -341,14 +442,35 @@ def _servers() -> list[Raw]:
                     for label, gb, storage_price in SERVER_STORAGE:
                         for os_name in line.oses:
                             code = f"{count}×{cpu_code(cpu)}/{mem}G/{label}/{OS_CODES[os_name]}"
-                            price = (SERVER_CHASSIS[line.form] + count * SERVER_CPU_PRICE[cpu] + mem * 30
-                                     + storage_price + SERVER_OS_PRICE[os_name])
-                            specs = {"cpu": cpu, "cpu_count": count, "memory_gb": mem, "storage_gb": gb,
-                                     "form_factor": line.form, "os": os_name, "redundant_psu": not tower}
+                            price = (
+                                SERVER_CHASSIS[line.form]
+                                + count * SERVER_CPU_PRICE[cpu]
+                                + mem * 30
+                                + storage_price
+                                + SERVER_OS_PRICE[os_name]
+                            )
+                            specs = {
+                                "cpu": cpu,
+                                "cpu_count": count,
+                                "memory_gb": mem,
+                                "storage_gb": gb,
+                                "form_factor": line.form,
+                                "os": os_name,
+                                "redundant_psu": not tower,
+                            }
                             disks = label.replace("G ", "GB ").replace("T ", "TB ")
                             summary = f"{count}×{cpu}/{mem}GB/{disks}/{os_name}"
-                            out.append(Raw(line.brand, f"{line.series}({code})", line.series, summary, specs,
-                                           price, line.origin))
+                            out.append(
+                                Raw(
+                                    line.brand,
+                                    f"{line.series}({code})",
+                                    line.series,
+                                    summary,
+                                    specs,
+                                    price,
+                                    line.origin,
+                                )
+                            )
     return out
 
 
@@ -366,12 +488,21 @@ def _monitors() -> list[Raw]:
                 model = line.pattern.format(size=MONITOR_SIZE_CODES[size], suffix=suffix)
                 interfaces = MONITOR_INTERFACES[(si + len(line.pattern)) % len(MONITOR_INTERFACES)]
                 usb_c = interfaces.endswith("USB-C")
-                price = (MONITOR_SIZE_PRICE[size] + MONITOR_RES_PRICE[line.resolution]
-                         + (200 if line.height_adjustable else 0) + (150 if line.refresh_hz >= 100 else 0)
-                         + (300 if usb_c else 0)) * line.price_factor
-                specs = {"screen_inch": size, "resolution": line.resolution, "panel": line.panel,
-                         "refresh_hz": line.refresh_hz, "height_adjustable": line.height_adjustable,
-                         "interfaces": interfaces}
+                price = (
+                    MONITOR_SIZE_PRICE[size]
+                    + MONITOR_RES_PRICE[line.resolution]
+                    + (200 if line.height_adjustable else 0)
+                    + (150 if line.refresh_hz >= 100 else 0)
+                    + (300 if usb_c else 0)
+                ) * line.price_factor
+                specs = {
+                    "screen_inch": size,
+                    "resolution": line.resolution,
+                    "panel": line.panel,
+                    "refresh_hz": line.refresh_hz,
+                    "height_adjustable": line.height_adjustable,
+                    "interfaces": interfaces,
+                }
                 summary = f"{_fmt(size)}英寸/{line.resolution}/{line.panel}/{line.refresh_hz}Hz"
                 out.append(Raw(line.brand, model, model, summary, specs, price))
     return out
@@ -400,12 +531,23 @@ def _mono_printers() -> list[Raw]:
     out = []
     for line, _number, ppm, suffix, model in _printer_models(d.MONO_PRINTER_LINES):
         f = _printer_features(line, suffix)
-        price = (500 + ppm * 45 + 250 * f["duplex"] + 250 * f["network"] + 150 * f["wifi"])
+        price = 500 + ppm * 45 + 250 * f["duplex"] + 250 * f["network"] + 150 * f["wifi"]
         price *= line.price_factor
-        specs = {"print_speed_ppm": ppm, "duplex": f["duplex"], "network": f["network"], "wifi": f["wifi"],
-                 "max_resolution_dpi": line.dpi, "monthly_duty_pages": ppm * line.duty_per_ppm}
-        summary = "/".join([f"{ppm}页/分钟", "自动双面" if f["duplex"] else "手动双面",
-                            "有线+无线网络" if f["wifi"] else "有线网络" if f["network"] else "USB"])
+        specs = {
+            "print_speed_ppm": ppm,
+            "duplex": f["duplex"],
+            "network": f["network"],
+            "wifi": f["wifi"],
+            "max_resolution_dpi": line.dpi,
+            "monthly_duty_pages": ppm * line.duty_per_ppm,
+        }
+        summary = "/".join(
+            [
+                f"{ppm}页/分钟",
+                "自动双面" if f["duplex"] else "手动双面",
+                "有线+无线网络" if f["wifi"] else "有线网络" if f["network"] else "USB",
+            ]
+        )
         out.append(Raw(line.brand, model, model, summary, specs, price, line.origin))
     return out
 
@@ -418,14 +560,25 @@ def _color_printers() -> list[Raw]:
             f["network"] = f["wifi"] = not number.endswith("18")
             price = (900 + ppm * 55 + 300 * f["wifi"]) * line.price_factor
         else:
-            price = (900 + ppm * 70 + 300 * f["duplex"] + 250 * f["network"] + 200 * f["wifi"])
+            price = 900 + ppm * 70 + 300 * f["duplex"] + 250 * f["network"] + 200 * f["wifi"]
             price *= line.price_factor
-        specs = {"print_tech": "喷墨(墨仓式)" if line.inkjet else "激光", "print_speed_ppm": ppm,
-                 "duplex": f["duplex"], "network": f["network"], "wifi": f["wifi"],
-                 "max_resolution_dpi": line.dpi, "monthly_duty_pages": max(1000, ppm * line.duty_per_ppm)}
-        summary = "/".join(["墨仓式彩色喷墨" if line.inkjet else "彩色激光", f"{ppm}页/分钟",
-                            "自动双面" if f["duplex"] else "手动双面",
-                            "无线网络" if f["wifi"] else "有线网络"])
+        specs = {
+            "print_tech": "喷墨(墨仓式)" if line.inkjet else "激光",
+            "print_speed_ppm": ppm,
+            "duplex": f["duplex"],
+            "network": f["network"],
+            "wifi": f["wifi"],
+            "max_resolution_dpi": line.dpi,
+            "monthly_duty_pages": max(1000, ppm * line.duty_per_ppm),
+        }
+        summary = "/".join(
+            [
+                "墨仓式彩色喷墨" if line.inkjet else "彩色激光",
+                f"{ppm}页/分钟",
+                "自动双面" if f["duplex"] else "手动双面",
+                "无线网络" if f["wifi"] else "有线网络",
+            ]
+        )
         out.append(Raw(line.brand, model, model, summary, specs, price, line.origin))
     return out
 
@@ -440,17 +593,32 @@ def _mfps() -> list[Raw]:
         if line.a3:
             price = 6000 + ppm * 150 + 600 * f["fax"]
         else:
-            price = (900 + ppm * 55 + 300 * f["duplex"] + 300 * f["network"] + 200 * f["wifi"]
-                     + 500 * f["fax"] + 400 * f["adf"] + (1500 + ppm * 30 if line.color else 0)
-                     + (2500 if a3 else 0))
+            price = (
+                900
+                + ppm * 55
+                + 300 * f["duplex"]
+                + 300 * f["network"]
+                + 200 * f["wifi"]
+                + 500 * f["fax"]
+                + 400 * f["adf"]
+                + (1500 + ppm * 30 if line.color else 0)
+                + (2500 if a3 else 0)
+            )
         price *= line.price_factor
         functions = "打印/复印/扫描/传真" if f["fax"] else "打印/复印/扫描"
-        specs = {"functions": functions, "color_mode": "彩色" if line.color else "黑白",
-                 "paper_size": "A3" if a3 else "A4", "print_speed_ppm": ppm, "duplex": f["duplex"],
-                 "adf": f["adf"], "network": f["network"],
-                 "monthly_duty_pages": max(1000, ppm * line.duty_per_ppm)}
-        summary = "/".join([functions, "彩色" if line.color else "黑白", "A3" if a3 else "A4",
-                            f"{ppm}页/分钟"])
+        specs = {
+            "functions": functions,
+            "color_mode": "彩色" if line.color else "黑白",
+            "paper_size": "A3" if a3 else "A4",
+            "print_speed_ppm": ppm,
+            "duplex": f["duplex"],
+            "adf": f["adf"],
+            "network": f["network"],
+            "monthly_duty_pages": max(1000, ppm * line.duty_per_ppm),
+        }
+        summary = "/".join(
+            [functions, "彩色" if line.color else "黑白", "A3" if a3 else "A4", f"{ppm}页/分钟"]
+        )
         out.append(Raw(line.brand, model, model, summary, specs, price, line.origin))
     return out
 
@@ -461,11 +629,22 @@ def _copiers() -> list[Raw]:
         for number, ppm, color in line.models:
             for config, dadf, capacity, memory in d.COPIER_CONFIGS:
                 base = line.pattern.format(n=number)
-                price = ((9000 + ppm * 420 + (6000 if color else 0) + (3500 if dadf else 0)
-                          + (2200 if capacity > 1100 else 0)) * line.price_factor)
-                specs = {"color_mode": "彩色" if color else "黑白", "paper_size": "A3",
-                         "print_speed_ppm": ppm, "duplex": True, "adf": dadf, "memory_gb": memory,
-                         "paper_capacity_sheets": capacity}
+                price = (
+                    9000
+                    + ppm * 420
+                    + (6000 if color else 0)
+                    + (3500 if dadf else 0)
+                    + (2200 if capacity > 1100 else 0)
+                ) * line.price_factor
+                specs = {
+                    "color_mode": "彩色" if color else "黑白",
+                    "paper_size": "A3",
+                    "print_speed_ppm": ppm,
+                    "duplex": True,
+                    "adf": dadf,
+                    "memory_gb": memory,
+                    "paper_capacity_sheets": capacity,
+                }
                 summary = f"A3{'彩色' if color else '黑白'}/{ppm}页/分钟/{config}"
                 out.append(Raw(line.brand, f"{base}({config})", base, summary, specs, price, line.origin))
     return out
@@ -480,11 +659,16 @@ def _scanners() -> list[Raw]:
             feeder = line.scanner_type != "平板式"
             network = line.networked or number.endswith("N") or number.endswith("W")
             price = (800 + ppm * 90 + (4000 if line.a3 else 0) + (600 if network else 0)) * line.price_factor
-            specs = {"scanner_type": line.scanner_type, "paper_size": "A3" if line.a3 else "A4",
-                     "scan_speed_ppm": ppm, "duplex": feeder,
-                     "max_resolution_dpi": 1200 if flatbed else 600,
-                     "adf_capacity_sheets": (100 if ppm >= 60 else 50) if feeder else 0,
-                     "daily_duty_pages": ppm * 100 if ppm < 60 else ppm * 150, "network": network}
+            specs = {
+                "scanner_type": line.scanner_type,
+                "paper_size": "A3" if line.a3 else "A4",
+                "scan_speed_ppm": ppm,
+                "duplex": feeder,
+                "max_resolution_dpi": 1200 if flatbed else 600,
+                "adf_capacity_sheets": (100 if ppm >= 60 else 50) if feeder else 0,
+                "daily_duty_pages": ppm * 100 if ppm < 60 else ppm * 150,
+                "network": network,
+            }
             summary = f"{line.scanner_type}/{'A3' if line.a3 else 'A4'}/{ppm}页/分钟"
             out.append(Raw(line.brand, model, model, summary, specs, price, line.origin))
     return out
@@ -495,17 +679,31 @@ def _shredders() -> list[Raw]:
     for line in d.SHREDDER_LINES:
         for i, (level, cut, sheets, bin_l, minutes, cards) in enumerate(d.SHREDDER_PROFILES):
             model = line.pattern.format(n=line.base_number + i * 3 + 1)
-            price = (250 + sheets * 18 + bin_l * 12 + minutes * 12 + int(level[-1]) * 120
-                     + (80 if cards else 0)) * line.price_factor
-            specs = {"security_level": level, "shred_type": cut, "sheets_per_pass": sheets,
-                     "bin_liters": bin_l, "continuous_minutes": minutes, "shred_cards": cards}
+            price = (
+                250 + sheets * 18 + bin_l * 12 + minutes * 12 + int(level[-1]) * 120 + (80 if cards else 0)
+            ) * line.price_factor
+            specs = {
+                "security_level": level,
+                "shred_type": cut,
+                "sheets_per_pass": sheets,
+                "bin_liters": bin_l,
+                "continuous_minutes": minutes,
+                "shred_cards": cards,
+            }
             summary = f"{level}保密/{cut}/单次{sheets}张/{bin_l}升"
             out.append(Raw(line.brand, model, model, summary, specs, price, line.origin))
     return out
 
 
-COLOR_CODES = {"胡桃木色": "W", "浅橡木色": "O", "白枫木色": "M", "灰白色": "H", "黑色": "B", "灰色": "G",
-               "蓝色": "L"}
+COLOR_CODES = {
+    "胡桃木色": "W",
+    "浅橡木色": "O",
+    "白枫木色": "M",
+    "灰白色": "H",
+    "黑色": "B",
+    "灰色": "G",
+    "蓝色": "L",
+}
 
 
 def _desks() -> list[Raw]:
@@ -516,18 +714,27 @@ def _desks() -> list[Raw]:
                 height = {"电动升降桌": 1250, "屏风工位": 1100}.get(line.kind, 750)
                 model = f"{line.code}-{width // 100:02d}{depth // 100:02d}{COLOR_CODES[color]}"
                 price = line.base * (0.6 * (width * depth) / (1400 * 700) + 0.4)
-                specs = {"desk_type": line.kind, "material": line.material, "width_mm": width,
-                         "depth_mm": depth, "height_mm": height, "color": color,
-                         "emission_class": line.emission}
+                specs = {
+                    "desk_type": line.kind,
+                    "material": line.material,
+                    "width_mm": width,
+                    "depth_mm": depth,
+                    "height_mm": height,
+                    "color": color,
+                    "emission_class": line.emission,
+                }
                 summary = f"{width}×{depth}×{height}mm/{line.material}/{color}"
-                out.append(Raw(line.brand, model, f"{line.series} {line.kind}", summary, specs, price,
-                               line.origin))
+                out.append(
+                    Raw(line.brand, model, f"{line.series} {line.kind}", summary, specs, price, line.origin)
+                )
     return out
 
 
 # (model code, label, adjustable armrests, lumbar support, gas lift, max load kg, price delta)
-CHAIR_VARIANTS = (("S", "标准款", False, False, "3级", 120, 0),
-                  ("E", "人体工学款", True, True, "4级", 150, 350))
+CHAIR_VARIANTS = (
+    ("S", "标准款", False, False, "3级", 120, 0),
+    ("E", "人体工学款", True, True, "4级", 150, 350),
+)
 FIXED_CHAIR = (("", "", False, False, "无气杆", 120, 0),)
 
 
@@ -538,8 +745,15 @@ def _chairs() -> list[Raw]:
         for code, label, arm, lumbar, gas, load, delta in variants:
             for color in line.colors:
                 model = f"{line.code}-{code}{COLOR_CODES[color]}"
-                specs = {"chair_type": line.kind, "material": line.material, "armrest_adjustable": arm,
-                         "lumbar_support": lumbar, "max_load_kg": load, "gas_lift_class": gas, "color": color}
+                specs = {
+                    "chair_type": line.kind,
+                    "material": line.material,
+                    "armrest_adjustable": arm,
+                    "lumbar_support": lumbar,
+                    "max_load_kg": load,
+                    "gas_lift_class": gas,
+                    "color": color,
+                }
                 title = f"{line.series}{label and ' ' + label} {line.kind}"
                 summary = f"{line.material}/{color}" + ("/扶手可调/腰部支撑" if arm else "")
                 out.append(Raw(line.brand, model, title, summary, specs, line.base + delta, line.origin))
@@ -557,14 +771,30 @@ def _cabinets() -> list[Raw]:
                     thick_code = f"-{int(thickness * 10):02d}" if thickness else ""
                     model = f"{line.code}-{height // 10}{thick_code}{COLOR_CODES[color]}"
                     price = line.base * (height / 1850) * (width / 900) * (1.18 if thickness == 0.8 else 1)
-                    specs = {"cabinet_type": line.kind, "material": line.material, "width_mm": width,
-                             "depth_mm": depth, "height_mm": height, "steel_thickness_mm": thickness,
-                             "lockable": True, "color": color}
+                    specs = {
+                        "cabinet_type": line.kind,
+                        "material": line.material,
+                        "width_mm": width,
+                        "depth_mm": depth,
+                        "height_mm": height,
+                        "steel_thickness_mm": thickness,
+                        "lockable": True,
+                        "color": color,
+                    }
                     summary = f"{width}×{depth}×{height}mm/{line.material}"
                     if thickness:
                         summary += f"/{_fmt(thickness)}mm钢板"
-                    out.append(Raw(line.brand, model, f"{line.series} {line.kind}", summary, specs, price,
-                                   line.origin))
+                    out.append(
+                        Raw(
+                            line.brand,
+                            model,
+                            f"{line.series} {line.kind}",
+                            summary,
+                            specs,
+                            price,
+                            line.origin,
+                        )
+                    )
     return out
 
 
@@ -574,8 +804,13 @@ def _paper() -> list[Raw]:
         for size, grammage, reams in d.PAPER_PACKS:
             area = 2 if size == "A3" else 1
             price = line.base_70 * area * (grammage / 70) * (reams / 5)
-            specs = {"paper_size": size, "grammage": grammage, "sheets_per_ream": 500, "reams_per_box": reams,
-                     "recycled": line.recycled}
+            specs = {
+                "paper_size": size,
+                "grammage": grammage,
+                "sheets_per_ream": 500,
+                "reams_per_box": reams,
+                "recycled": line.recycled,
+            }
             model = f"{line.series} {size} {grammage}g {reams}包/箱"
             summary = f"{size} {grammage}g 500张/包 {reams}包/箱"
             out.append(Raw(line.brand, model, line.series, summary, specs, price, line.origin))
@@ -594,9 +829,16 @@ def _toner() -> list[Raw]:
             base_specs = {"cartridge_kind": cart.kind, "color": color, "compatible_printer": cart.printers}
             if cart.original_brand in d.ORIGINAL_CARTRIDGE_BRANDS:
                 specs = {**base_specs, "supply_type": "原装", "yield_pages": cart.yield_pages}
-                out.append(Raw(cart.original_brand, f"{cart.code}{letter}", f"{cart.code}{letter}",
-                               f"原装{color}/{cart.yield_pages}页", specs,
-                               cart.original_price * color_factor))
+                out.append(
+                    Raw(
+                        cart.original_brand,
+                        f"{cart.code}{letter}",
+                        f"{cart.code}{letter}",
+                        f"原装{color}/{cart.yield_pages}页",
+                        specs,
+                        cart.original_price * color_factor,
+                    )
+                )
             for brand, prefix in d.COMPATIBLE_BRANDS:
                 recycled = brand == "天威" and cart.original_brand == "惠普" and color == "黑色"
                 # Black toner also comes as a high-yield (高容) version; drums and colours do not.
@@ -623,11 +865,22 @@ def _projectors() -> list[Raw]:
         for number, resolution, lumens in line.models:
             for label, mount in d.PROJECTOR_VARIANTS:
                 base = line.pattern.format(n=number)
-                price = (1200 + lumens * 0.75 + PROJECTOR_RES_PRICE[resolution]
-                         + (4500 if line.light == "激光" else 0) + (2500 if line.throw == "超短焦" else 0)
-                         + (600 if mount else 0)) * line.price_factor
-                specs = {"lumens": lumens, "resolution": resolution, "light_source": line.light,
-                         "throw_type": line.throw, "wifi": line.wifi, "weight_kg": line.weight}
+                price = (
+                    1200
+                    + lumens * 0.75
+                    + PROJECTOR_RES_PRICE[resolution]
+                    + (4500 if line.light == "激光" else 0)
+                    + (2500 if line.throw == "超短焦" else 0)
+                    + (600 if mount else 0)
+                ) * line.price_factor
+                specs = {
+                    "lumens": lumens,
+                    "resolution": resolution,
+                    "light_source": line.light,
+                    "throw_type": line.throw,
+                    "wifi": line.wifi,
+                    "weight_kg": line.weight,
+                }
                 summary = f"{lumens}流明/{resolution}/{line.light}光源" + ("/含吊架及安装" if mount else "")
                 out.append(Raw(line.brand, f"{base}{label}", base, summary, specs, price, line.origin))
     return out
@@ -640,14 +893,18 @@ def _ups() -> list[Raw]:
             va = (n - 1100) * 1000 if 1100 < n < 1200 else n * 1000 if n < 300 else n  # 科华 YTR1103 = 3 kVA
             model = line.pattern.format(n=n)
             rate = {"后备式": 0.55, "在线互动式": 0.6}.get(line.topology, 0.9 if va <= 3000 else 0.75)
-            options = ((30, 60, 120) if line.long_backup else (5 if line.topology == "在线式" else 8,))
+            options = (30, 60, 120) if line.long_backup else (5 if line.topology == "在线式" else 8,)
             for minutes in options:
                 battery_price = minutes * va / 1000 * 12 if line.long_backup else 0
                 price = (va * rate + battery_price + (600 if line.rack else 0)) * line.price_factor
-                specs = {"capacity_va": va, "power_w": int(va * line.power_factor), "topology": line.topology,
-                         "backup_minutes": minutes,
-                         "battery": "外接电池(长效机)" if line.long_backup else "内置电池(标准机)",
-                         "rack_mount": line.rack}
+                specs = {
+                    "capacity_va": va,
+                    "power_w": int(va * line.power_factor),
+                    "topology": line.topology,
+                    "backup_minutes": minutes,
+                    "battery": "外接电池(长效机)" if line.long_backup else "内置电池(标准机)",
+                    "rack_mount": line.rack,
+                }
                 full = f"{model}（延时{minutes}分钟）" if line.long_backup else model
                 summary = f"{_fmt(va / 1000)}kVA/{line.topology}/满载{minutes}分钟"
                 out.append(Raw(line.brand, full, full, summary, specs, price, line.origin))
@@ -664,15 +921,26 @@ def _switches() -> list[Raw]:
         for ports in line.ports:
             for uplink in line.uplinks:
                 for poe in line.poe:
-                    model = line.pattern.format(ports=ports, poe="P" if poe else "T",
-                                                uplink=UPLINK_CODES[uplink])
-                    price = (line.base * (ports / 24) ** 0.8 + (ports * 28 if poe else 0)
-                             + (900 if "万兆" in uplink and line.speed != "万兆" else 0))
-                    specs = {"ports": ports, "port_speed": line.speed, "uplink": uplink, "layer": line.layer,
-                             "poe": poe, "poe_budget_w": POE_BUDGET[ports] if poe else None,
-                             "managed": line.managed}
-                    summary = "/".join([f"{ports}口{line.speed}", line.layer, f"上行{uplink}",
-                                        *(["PoE"] if poe else [])])
+                    model = line.pattern.format(
+                        ports=ports, poe="P" if poe else "T", uplink=UPLINK_CODES[uplink]
+                    )
+                    price = (
+                        line.base * (ports / 24) ** 0.8
+                        + (ports * 28 if poe else 0)
+                        + (900 if "万兆" in uplink and line.speed != "万兆" else 0)
+                    )
+                    specs = {
+                        "ports": ports,
+                        "port_speed": line.speed,
+                        "uplink": uplink,
+                        "layer": line.layer,
+                        "poe": poe,
+                        "poe_budget_w": POE_BUDGET[ports] if poe else None,
+                        "managed": line.managed,
+                    }
+                    summary = "/".join(
+                        [f"{ports}口{line.speed}", line.layer, f"上行{uplink}", *(["PoE"] if poe else [])]
+                    )
                     out.append(Raw(line.brand, model, model, summary, specs, price, line.origin))
     return out
 
@@ -792,13 +1060,26 @@ def _products(rng: random.Random) -> list[tuple[ProductDraft, CategoryPlan]]:
             title = f"{brand} {raw.title} {registry.name}"
             name = f"{title} ({raw.summary})" if raw.summary else title
             created_at = BASE_TIME - timedelta(days=rng.randint(101, 400), hours=rng.randint(0, 23))
-            products.append((ProductDraft(
-                category_code=category, brand=brand, model=raw.model, manufacturer=d.MAKERS[raw.maker],
-                name=name, dedup_key=key, specs=result.values, energy_saving=energy_saving,
-                environmental=environmental, origin=raw.origin,
-                description=_describe(category, result.values, raw.origin),
-                market_price=market_round(reference), created_at=created_at,
-            ), plan))
+            products.append(
+                (
+                    ProductDraft(
+                        category_code=category,
+                        brand=brand,
+                        model=raw.model,
+                        manufacturer=d.MAKERS[raw.maker],
+                        name=name,
+                        dedup_key=key,
+                        specs=result.values,
+                        energy_saving=energy_saving,
+                        environmental=environmental,
+                        origin=raw.origin,
+                        description=_describe(category, result.values, raw.origin),
+                        market_price=market_round(reference),
+                        created_at=created_at,
+                    ),
+                    plan,
+                )
+            )
         if chosen < plan.target:
             raise ValueError(f"only {chosen} distinct demo products for {category}, wanted {plan.target}")
     return products
@@ -807,7 +1088,7 @@ def _products(rng: random.Random) -> list[tuple[ProductDraft, CategoryPlan]]:
 def _sku(supplier: d.SupplierDef, dedup_key: str, taken: set[str]) -> str:
     digest = hashlib.sha256(dedup_key.encode()).hexdigest().upper()
     for start in range(0, 56, 8):
-        sku = f"{supplier.sku_prefix}-{digest[start:start + 10]}"
+        sku = f"{supplier.sku_prefix}-{digest[start : start + 10]}"
         if sku not in taken:
             taken.add(sku)
             return sku
@@ -847,23 +1128,33 @@ def _offers(rng: random.Random, products: list[tuple[ProductDraft, CategoryPlan]
             regions = supplier.regions
             if len(regions) > 6 and rng.random() < 0.3:
                 regions = tuple(r for r in regions if r[:2] in ("31", "32", "33", "34", "11", "37", "44"))
-            offers.append(OfferDraft(
-                supplier_code=supplier.code,
-                                     supplier_sku=_sku(supplier, product.dedup_key, skus[supplier.code]),
-                dedup_key=product.dedup_key, price=price, market_price=product.market_price,
-                market_price_source=source, stock=stock, regions=regions,
-                warranty_months=plan.warranty_months + (12 if plan.warranty_months and rng.random() < 0.15
-                                                        else 0),
-                lead_time_days=rng.randint(*plan.lead_days), status=status, created_at=created_at,
-                listed_at=created_at + timedelta(days=1,
-                                                 hours=rng.randint(0, 6)) if status == "listed" else None,
-                history=history,
-            ))
+            offers.append(
+                OfferDraft(
+                    supplier_code=supplier.code,
+                    supplier_sku=_sku(supplier, product.dedup_key, skus[supplier.code]),
+                    dedup_key=product.dedup_key,
+                    price=price,
+                    market_price=product.market_price,
+                    market_price_source=source,
+                    stock=stock,
+                    regions=regions,
+                    warranty_months=plan.warranty_months
+                    + (12 if plan.warranty_months and rng.random() < 0.15 else 0),
+                    lead_time_days=rng.randint(*plan.lead_days),
+                    status=status,
+                    created_at=created_at,
+                    listed_at=created_at + timedelta(days=1, hours=rng.randint(0, 6))
+                    if status == "listed"
+                    else None,
+                    history=history,
+                )
+            )
     return offers
 
 
-def _history(rng: random.Random, price: Decimal, market: Decimal, created_at: datetime) -> tuple[PriceDraft,
-                                                                                                 ...]:
+def _history(
+    rng: random.Random, price: Decimal, market: Decimal, created_at: datetime
+) -> tuple[PriceDraft, ...]:
     """The initial price at creation, and for about a third of the offers 1–3 later changes within
     the 90 days before BASE_TIME, the last of which is the current price."""
     if rng.random() >= 0.35:

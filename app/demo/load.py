@@ -68,7 +68,7 @@ class DemoSummary:
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def _fetch(model, column, keys: Iterable[Any]) -> list:
@@ -98,13 +98,20 @@ def _assign(record, values: dict[str, Any]) -> bool:
 
 
 def _load_organizations(data: DemoData) -> tuple[dict[str, Organization], int, int]:
-    existing = {o.code: o for o in _fetch(Organization, Organization.code,
-                                          (o.code for o in data.organizations))}
+    existing = {
+        o.code: o for o in _fetch(Organization, Organization.code, (o.code for o in data.organizations))
+    }
     created = updated = 0
     for draft in data.organizations:
-        values = {"name": draft.name, "kind": draft.kind, "credit_code": draft.credit_code,
-                  "region_code": draft.region_code, "is_sme": draft.is_sme,
-                  "contact_phone": draft.contact_phone, "is_active": True}
+        values = {
+            "name": draft.name,
+            "kind": draft.kind,
+            "credit_code": draft.credit_code,
+            "region_code": draft.region_code,
+            "is_sme": draft.is_sme,
+            "contact_phone": draft.contact_phone,
+            "is_active": True,
+        }
         org = existing.get(draft.code)
         if org is None:
             org = Organization(code=draft.code, **values)
@@ -133,12 +140,23 @@ def _load_users(data: DemoData, orgs: dict[str, Organization], password_hash: st
         if shared is None and (user is None or user.password_hash not in good):
             shared = hash_password(DEMO_PASSWORD)
         if user is None:
-            db.session.add(User(organization=org, username=draft.username, display_name=draft.display_name,
-                                role=draft.role, password_hash=shared))
+            db.session.add(
+                User(
+                    organization=org,
+                    username=draft.username,
+                    display_name=draft.display_name,
+                    role=draft.role,
+                    password_hash=shared,
+                )
+            )
             created += 1
             continue
-        values = {"organization": org, "display_name": draft.display_name, "role": draft.role,
-                  "is_active_account": True}
+        values = {
+            "organization": org,
+            "display_name": draft.display_name,
+            "role": draft.role,
+            "is_active_account": True,
+        }
         if user.password_hash not in good:
             values["password_hash"] = shared
             values["password_changed_at"] = utcnow()
@@ -147,19 +165,28 @@ def _load_users(data: DemoData, orgs: dict[str, Organization], password_hash: st
     return created, updated
 
 
-def _load_plans(data: DemoData, orgs: dict[str, Organization],
-                categories: dict[str, Category]) -> tuple[int, int]:
-    existing = {p.plan_no: p for p in _fetch(ProcurementPlan, ProcurementPlan.plan_no,
-                                             (p.plan_no for p in data.plans))}
+def _load_plans(
+    data: DemoData, orgs: dict[str, Organization], categories: dict[str, Category]
+) -> tuple[int, int]:
+    existing = {
+        p.plan_no: p
+        for p in _fetch(ProcurementPlan, ProcurementPlan.plan_no, (p.plan_no for p in data.plans))
+    }
     created = updated = 0
     for draft in data.plans:
         plan_categories = [categories[code] for code in sorted(draft.category_codes)]
-        values = {"unit_id": orgs[draft.unit_code].id, "name": draft.name, "fiscal_year": draft.fiscal_year,
-                  "budget_line_code": draft.budget_line_code, "fund_source": draft.fund_source}
+        values = {
+            "unit_id": orgs[draft.unit_code].id,
+            "name": draft.name,
+            "fiscal_year": draft.fiscal_year,
+            "budget_line_code": draft.budget_line_code,
+            "fund_source": draft.fund_source,
+        }
         plan = existing.get(draft.plan_no)
         if plan is None:
-            plan = ProcurementPlan(plan_no=draft.plan_no, amount=draft.amount, approved_at=draft.approved_at,
-                                   **values)
+            plan = ProcurementPlan(
+                plan_no=draft.plan_no, amount=draft.amount, approved_at=draft.approved_at, **values
+            )
             plan.categories = plan_categories
             db.session.add(plan)
             created += 1
@@ -178,10 +205,19 @@ def _load_plans(data: DemoData, orgs: dict[str, Organization],
 
 
 def _product_values(draft: ProductDraft, category: Category) -> dict[str, Any]:
-    return {"category_id": category.id, "brand": draft.brand, "model": draft.model,
-            "manufacturer": draft.manufacturer, "name": draft.name, "specs": draft.specs,
-            "energy_saving": draft.energy_saving, "environmental": draft.environmental,
-            "origin": Origin(draft.origin), "description": draft.description, "is_active": True}
+    return {
+        "category_id": category.id,
+        "brand": draft.brand,
+        "model": draft.model,
+        "manufacturer": draft.manufacturer,
+        "name": draft.name,
+        "specs": draft.specs,
+        "energy_saving": draft.energy_saving,
+        "environmental": draft.environmental,
+        "origin": Origin(draft.origin),
+        "description": draft.description,
+        "is_active": True,
+    }
 
 
 def _load_products(data: DemoData, categories: dict[str, Category]) -> tuple[dict[str, int], int, int]:
@@ -191,16 +227,24 @@ def _load_products(data: DemoData, categories: dict[str, Category]) -> tuple[dic
         result = validate_product_specs(categories[draft.category_code], draft.specs)
         if not result.ok or result.values != draft.specs:
             raise ValueError(f"演示商品 {draft.name} 的规格参数与属性注册表不符: {result.errors}")
-    existing = {p.dedup_key: p for p in _fetch(Product, Product.dedup_key,
-                                               (p.dedup_key for p in data.products))}
+    existing = {
+        p.dedup_key: p for p in _fetch(Product, Product.dedup_key, (p.dedup_key for p in data.products))
+    }
     new_rows = []
     updated = 0
     for draft in data.products:
         values = _product_values(draft, categories[draft.category_code])
         product = existing.get(draft.dedup_key)
         if product is None:
-            new_rows.append({**values, "dedup_key": draft.dedup_key, "row_version": 1,
-                             "created_at": draft.created_at, "updated_at": draft.created_at})
+            new_rows.append(
+                {
+                    **values,
+                    "dedup_key": draft.dedup_key,
+                    "row_version": 1,
+                    "created_at": draft.created_at,
+                    "updated_at": draft.created_at,
+                }
+            )
         elif _assign(product, values):
             product.row_version = (product.row_version or 0) + 1
             updated += 1
@@ -219,15 +263,23 @@ def _product_ids(data: DemoData) -> dict[str, int]:
 
 
 def _offer_values(draft: OfferDraft, product_id: int) -> dict[str, Any]:
-    return {"product_id": product_id, "price": draft.price, "market_price": draft.market_price,
-            "market_price_source": draft.market_price_source, "stock": draft.stock,
-            "regions": list(draft.regions), "warranty_months": draft.warranty_months,
-            "lead_time_days": draft.lead_time_days, "status": OfferStatus(draft.status),
-            "listed_at": draft.listed_at}
+    return {
+        "product_id": product_id,
+        "price": draft.price,
+        "market_price": draft.market_price,
+        "market_price_source": draft.market_price_source,
+        "stock": draft.stock,
+        "regions": list(draft.regions),
+        "warranty_months": draft.warranty_months,
+        "lead_time_days": draft.lead_time_days,
+        "status": OfferStatus(draft.status),
+        "listed_at": draft.listed_at,
+    }
 
 
-def _load_offers(data: DemoData, orgs: dict[str, Organization], product_ids: dict[str, int],
-                 supplier_users: dict[str, int]) -> tuple[int, int, int]:
+def _load_offers(
+    data: DemoData, orgs: dict[str, Organization], product_ids: dict[str, int], supplier_users: dict[str, int]
+) -> tuple[int, int, int]:
     supplier_ids = sorted({orgs[o.supplier_code].id for o in data.offers})
     existing: dict[tuple[int, str], Offer] = {}
     for chunk in _chunks(supplier_ids):
@@ -241,8 +293,15 @@ def _load_offers(data: DemoData, orgs: dict[str, Organization], product_ids: dic
         values = _offer_values(draft, product_ids[draft.dedup_key])
         offer = existing.get((supplier_id, draft.supplier_sku))
         if offer is None:
-            new_rows.append({**values, "supplier_id": supplier_id, "supplier_sku": draft.supplier_sku,
-                             "created_at": draft.created_at, "updated_at": draft.history[-1].changed_at})
+            new_rows.append(
+                {
+                    **values,
+                    "supplier_id": supplier_id,
+                    "supplier_sku": draft.supplier_sku,
+                    "created_at": draft.created_at,
+                    "updated_at": draft.history[-1].changed_at,
+                }
+            )
             new_keys.append((supplier_id, draft))
             continue
         old_price = offer.price
@@ -250,22 +309,39 @@ def _load_offers(data: DemoData, orgs: dict[str, Organization], product_ids: dic
             updated += 1
             if old_price != draft.price:
                 # Keep the history honest when a reload puts the demo price back.
-                db.session.add(PriceChange(offer=offer, price=draft.price, market_price=draft.market_price,
-                                           changed_at=now,
-                                           changed_by_id=supplier_users.get(draft.supplier_code),
-                                           source="demo"))
+                db.session.add(
+                    PriceChange(
+                        offer=offer,
+                        price=draft.price,
+                        market_price=draft.market_price,
+                        changed_at=now,
+                        changed_by_id=supplier_users.get(draft.supplier_code),
+                        source="demo",
+                    )
+                )
                 repriced += 1
     db.session.flush()
     _bulk_insert(Offer, new_rows)
     if new_keys:
         offer_ids: dict[tuple[int, str], int] = {}
         for chunk in _chunks(supplier_ids):
-            offer_ids.update(((s, sku), i) for i, s, sku in db.session.execute(
-                select(Offer.id, Offer.supplier_id, Offer.supplier_sku).where(Offer.supplier_id.in_(chunk))))
+            offer_ids.update(
+                ((s, sku), i)
+                for i, s, sku in db.session.execute(
+                    select(Offer.id, Offer.supplier_id, Offer.supplier_sku).where(
+                        Offer.supplier_id.in_(chunk)
+                    )
+                )
+            )
         history = [
-            {"offer_id": offer_ids[(supplier_id, draft.supplier_sku)], "price": row.price,
-             "market_price": row.market_price, "changed_at": row.changed_at,
-             "changed_by_id": supplier_users.get(draft.supplier_code), "source": "demo"}
+            {
+                "offer_id": offer_ids[(supplier_id, draft.supplier_sku)],
+                "price": row.price,
+                "market_price": row.market_price,
+                "changed_at": row.changed_at,
+                "changed_by_id": supplier_users.get(draft.supplier_code),
+                "source": "demo",
+            }
             for supplier_id, draft in new_keys
             for row in draft.history
         ]
@@ -280,16 +356,18 @@ def _counts() -> dict[str, int]:
         return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
     demo_categories = sorted(REGISTRY_BY_CODE)
-    category_ids = select(Category.id).where(Category.catalog_version == CATALOG_VERSION,
-                                             Category.code.in_(demo_categories))
+    category_ids = select(Category.id).where(
+        Category.catalog_version == CATALOG_VERSION, Category.code.in_(demo_categories)
+    )
     return {
         "categories": count(Category, Category.catalog_version == CATALOG_VERSION),
         "demo_categories": count(Category, Category.id.in_(category_ids)),
         "attributes": count(Attribute, Attribute.category_id.in_(category_ids)),
         "purchasing_units": count(Organization, Organization.kind == OrgKind.PURCHASING_UNIT),
         "suppliers": count(Organization, Organization.kind == OrgKind.SUPPLIER),
-        "sme_suppliers": count(Organization, Organization.kind == OrgKind.SUPPLIER,
-                               Organization.is_sme.is_(True)),
+        "sme_suppliers": count(
+            Organization, Organization.kind == OrgKind.SUPPLIER, Organization.is_sme.is_(True)
+        ),
         "users": count(User),
         "plans": count(ProcurementPlan),
         "products": count(Product),
@@ -328,5 +406,6 @@ def load_demo(*, password_hash: str | None = None, seed: int = DEFAULT_SEED) -> 
 
     names = {o.code: o.name for o in data.organizations}
     logins = [DemoLogin(u.role, u.username, u.display_name, names[u.org_code]) for u in data.users]
-    return DemoSummary(password=DEMO_PASSWORD, logins=logins, counts=_counts(), created=created,
-                       updated=updated)
+    return DemoSummary(
+        password=DEMO_PASSWORD, logins=logins, counts=_counts(), created=created, updated=updated
+    )

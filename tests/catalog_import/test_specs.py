@@ -67,3 +67,14 @@ def test_errors_name_the_attribute_and_the_fix(raw, field, fragment):
 def test_enum_match_ignores_case_but_stores_the_registry_spelling():
     result = validate_specs(REGISTRY, {"memory_gb": 8, "os": "windows 11 专业版"})
     assert result.values["os"] == "Windows 11 专业版"
+
+
+def test_units_are_not_confused_across_attributes():
+    registry = [
+        AttributeSpec("print_speed_ppm", "打印速度", "number", unit="页/分钟"),
+        AttributeSpec("grammage", "克重", "number", unit="克"),
+    ]
+    assert not validate_specs(registry, {"print_speed_ppm": "30页"}).ok
+    assert validate_specs(registry, {"print_speed_ppm": "30ppm"}).values == {"print_speed_ppm": 30}
+    assert not validate_specs(registry, {"grammage": "80g"}).ok
+    assert validate_specs(registry, {"grammage": "80g/m²"}).values == {"grammage": 80}

@@ -21,8 +21,9 @@ def data():
 def test_same_seed_same_data(data):
     again = generate(DEFAULT_SEED)
     assert again.digest() == data.digest()
-    assert [(p.dedup_key, p.specs) for p in again.products[:50]] == [(p.dedup_key,
-                                                                      p.specs) for p in data.products[:50]]
+    assert [(p.dedup_key, p.specs) for p in again.products[:50]] == [
+        (p.dedup_key, p.specs) for p in data.products[:50]
+    ]
     assert again.organizations == data.organizations
     assert again.plans == data.plans
 

@@ -65,7 +65,10 @@ def test_counts(demo: DemoSummary):
     for kind in (OrgKind.OPERATOR, OrgKind.REGULATOR, OrgKind.FINANCE):
         assert scalar_count(Organization, Organization.kind == kind) == 1
     leaves_with_products = db.session.scalar(
-        select(func.count(func.distinct(Product.category_id))).join(Category).where(Category.is_leaf.is_(True)))
+        select(func.count(func.distinct(Product.category_id)))
+        .join(Category)
+        .where(Category.is_leaf.is_(True))
+    )
     assert leaves_with_products >= 15
     assert scalar_count(Product) >= 2000
     assert scalar_count(Offer) >= 6000
@@ -93,7 +96,8 @@ def test_products_are_2022_leaves_with_registry_valid_specs(demo):
     parents = {r["parent_code"] for r in rows}
     leaves = {r["code"]: r["name"] for r in rows if r["code"] not in parents}
     products = db.session.scalars(
-        select(Product).options(selectinload(Product.category).selectinload(Category.attributes))).all()
+        select(Product).options(selectinload(Product.category).selectinload(Category.attributes))
+    ).all()
     for product in products:
         category = product.category
         assert category.catalog_version == "2022" and category.is_leaf
@@ -133,8 +137,9 @@ def test_offer_prices_and_history(demo):
     assert statuses[OfferStatus.PENDING_REVIEW] and statuses[OfferStatus.DRAFT]
 
     history: dict[int, list[PriceChange]] = defaultdict(list)
-    for change in db.session.scalars(select(PriceChange).order_by(PriceChange.offer_id,
-                                                                  PriceChange.changed_at)):
+    for change in db.session.scalars(
+        select(PriceChange).order_by(PriceChange.offer_id, PriceChange.changed_at)
+    ):
         history[change.offer_id].append(change)
     current = {o.id: o.price for o in offers}
     assert set(history) == set(current)
@@ -146,7 +151,8 @@ def test_offer_prices_and_history(demo):
 def test_plans(demo):
     demo_codes = set(REGISTRY_BY_CODE)
     plans = db.session.scalars(
-        select(ProcurementPlan).options(selectinload(ProcurementPlan.categories))).all()
+        select(ProcurementPlan).options(selectinload(ProcurementPlan.categories))
+    ).all()
     assert len(plans) >= 10
     for plan in plans:
         assert re.fullmatch(r"JN-2026-CG-\d{4}", plan.plan_no)
@@ -183,13 +189,23 @@ def test_cli_summary_lists_every_login(demo):
 def snapshot() -> tuple:
     return (
         tuple(scalar_count(m) for m in (Organization, User, ProcurementPlan, Product, Offer, PriceChange)),
-        tuple(db.session.execute(select(Offer.supplier_id, Offer.supplier_sku, Offer.price,
-                                        Offer.market_price)
-                                 .order_by(Offer.supplier_id, Offer.supplier_sku)).all()),
-        tuple(db.session.execute(select(Product.dedup_key, Product.row_version, Product.updated_at)
-                                 .order_by(Product.dedup_key)).all()),
-        tuple(db.session.execute(select(User.username, User.password_hash, User.session_token)
-                                 .order_by(User.username)).all()),
+        tuple(
+            db.session.execute(
+                select(Offer.supplier_id, Offer.supplier_sku, Offer.price, Offer.market_price).order_by(
+                    Offer.supplier_id, Offer.supplier_sku
+                )
+            ).all()
+        ),
+        tuple(
+            db.session.execute(
+                select(Product.dedup_key, Product.row_version, Product.updated_at).order_by(Product.dedup_key)
+            ).all()
+        ),
+        tuple(
+            db.session.execute(
+                select(User.username, User.password_hash, User.session_token).order_by(User.username)
+            ).all()
+        ),
     )
 
 
