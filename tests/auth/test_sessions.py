@@ -220,3 +220,11 @@ def test_rate_limit_is_per_account_across_addresses(app, client, db_session, sma
         environ_base={"REMOTE_ADDR": "10.0.1.1"},
     )
     assert response.status_code == 429
+
+
+def test_login_with_a_json_body_is_a_clear_error_not_a_500(client, db_session):
+    response = client.post("/login", json={"username": "x", "password": "y"})
+    assert response.status_code == 400
+    assert "请刷新页面" in response.get_data(as_text=True)
+    garbage = client.post("/login", data=b"\xff\xfe\x00garbage", content_type="application/octet-stream")
+    assert garbage.status_code == 400
