@@ -94,6 +94,7 @@ def _register_models() -> None:
     # Import every models module so metadata (Alembic, create_all) sees all tables.
     from app.auth import models as _auth  # noqa: F401
     from app.catalog import models as _catalog  # noqa: F401
+    from app.compare import models as _compare  # noqa: F401
     from app.core import audit as _audit  # noqa: F401
     from app.procurement import models as _procurement  # noqa: F401
 

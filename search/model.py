@@ -84,14 +84,31 @@ class FacetKind(enum.StrEnum):
     RANGES = "ranges"  # one bucket per given range
 
 
+class ValueType(enum.StrEnum):
+    KEYWORD = "keyword"
+    NUMBER = "number"
+    BOOL = "bool"
+
+
+AttrValue = str | int | float | bool
+
+
 @dataclass(frozen=True)
 class FacetRequest:
-    """A facet to count. ``name`` is ``brand``, ``category``, ``price`` or ``attr:<code>``."""
+    """A facet to count, in products. ``name`` is ``brand``, ``category`` (leaf category codes),
+    ``price`` (ranges over matching offers' prices) or ``attr:<code>`` (with its value type).
+    Each facet is counted under every condition of the query except its own, so the other values
+    of a multi-select facet stay visible."""
 
     name: str
     kind: FacetKind = FacetKind.TERMS
     ranges: tuple[NumericRange, ...] = ()
+    value_type: ValueType = ValueType.KEYWORD
     size: int = 30
+
+    @property
+    def attr_code(self) -> str | None:
+        return self.name.removeprefix("attr:") if self.name.startswith("attr:") else None
 
 
 @dataclass(frozen=True)
@@ -100,11 +117,11 @@ class SearchQuery:
     # Products whose category is one of these codes or lies below one of them.
     category_codes: tuple[str, ...] = ()
     brands: tuple[str, ...] = ()
-    # attr code -> accepted values (enum multi-select: any of them).
-    attr_terms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    # attr code -> range (numbers); several ranges of one attribute are alternatives.
+    # attr code -> accepted values, any of them (enum multi-select, exact numbers, booleans). The
+    # Python type says which typed field is meant: str → keyword, int/float → number, bool → bool.
+    attr_terms: Mapping[str, tuple[AttrValue, ...]] = field(default_factory=dict)
+    # attr code -> numeric ranges; several ranges of one attribute are alternatives.
     attr_ranges: Mapping[str, tuple[NumericRange, ...]] = field(default_factory=dict)
-    attr_bools: Mapping[str, bool] = field(default_factory=dict)
     # Offer-level conditions: one offer must satisfy all of them together.
     price_min: Decimal | None = None
     price_max: Decimal | None = None
@@ -156,9 +173,10 @@ class ProductHit:
 
 @dataclass(frozen=True)
 class FacetBucket:
-    key: str  # the value, or NumericRange.key for range buckets
+    key: str  # the value as text (numbers without trailing zeros), or NumericRange.key
     count: int  # products
     selected: bool = False
+    value: AttrValue | NumericRange | None = None  # the typed value behind the key
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,9 @@ class Product(TimestampMixin, db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     # Bumped on every change that search must see (external versioning on Elasticsearch).
     row_version: Mapped[int] = mapped_column(default=1)
+    # Set when the product or one of its offers changed and the index has not caught up yet;
+    # cleared by the indexing job, swept periodically so a lost job heals.
+    search_dirty: Mapped[bool] = mapped_column(default=True, server_default=sa.true(), index=True)
 
     category: Mapped[Category] = relationship()
     offers: Mapped[list[Offer]] = relationship(back_populates="product")
