@@ -196,3 +196,24 @@ class SearchResult:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+
+def price_bucket_selected(query: SearchQuery, bucket: NumericRange) -> bool:
+    """Whether a price bucket is the query's price filter. Buckets are ``low <= p < high``; the
+    query's bounds are inclusive, so a bucket is selected as ``[low, high − ¥0.01]``."""
+    if query.price_min is None and query.price_max is None:
+        return False
+    low = None if bucket.low is None else Decimal(str(bucket.low)).quantize(Decimal("0.01"))
+    high = (
+        None if bucket.high is None else Decimal(str(bucket.high)).quantize(Decimal("0.01")) - Decimal("0.01")
+    )
+    return query.price_min == low and query.price_max == high
+
+
+def format_key(value: object) -> str:
+    """Bucket keys as text: numbers without trailing zeros (16, 15.6), booleans true/false."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | Decimal):
+        return _num(value)
+    return str(value)
