@@ -20,7 +20,8 @@ translations: $(INSTALLED)
 run: $(INSTALLED) translations
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask search rebuild
+	EMALL_SCHEDULER=thread $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

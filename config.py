@@ -44,10 +44,12 @@ class Config:
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     REDIS_URL: str | None = None
     JOBS_BACKEND = "inprocess"  # or "rq"
+    JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "default")
     SEARCH_BACKEND = "tantivy"  # or "elasticsearch"
     SEARCH_INDEX_DIR = str(INSTANCE_DIR / "search")
     ELASTICSEARCH_URL: str | None = None
     PAYMENTS_PROVIDER = "stub"
+    SCHEDULER_THREAD = False
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"
@@ -77,6 +79,12 @@ class DevelopmentConfig(Config):
         cls.SECRET_KEY = os.environ.get("SECRET_KEY") or _instance_secret()
         if os.environ.get("DATABASE_URL"):
             cls.SQLALCHEMY_DATABASE_URI = database_url(os.environ["DATABASE_URL"])
+        # Optional services, for running the embedded app against real ones (or an RQ worker).
+        cls.SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", cls.SEARCH_INDEX_DIR)
+        if os.environ.get("REDIS_URL"):
+            cls.REDIS_URL = os.environ["REDIS_URL"]
+            cls.JOBS_BACKEND = os.environ.get("JOBS_BACKEND", "rq")
+        cls.SCHEDULER_THREAD = os.environ.get("EMALL_SCHEDULER") == "thread"
 
 
 class ProductionConfig(Config):

@@ -69,6 +69,11 @@ def create_app(config: type[Config] | None = None) -> Flask:
     _register_cli(app)
     _register_template_helpers(app)
 
+    if app.config.get("SCHEDULER_THREAD"):
+        from app.core.scheduler import start_thread
+
+        start_thread(app)
+
     @app.get("/healthz")
     def healthz():
         return {"status": "ok"}
@@ -93,6 +98,7 @@ def _init_login(app: Flask) -> None:
 def _register_models() -> None:
     # Import every models module so metadata (Alembic, create_all) sees all tables.
     from app.auth import models as _auth  # noqa: F401
+    from app.catalog import indexing as _indexing  # noqa: F401  (registers the flush listeners)
     from app.catalog import models as _catalog  # noqa: F401
     from app.compare import models as _compare  # noqa: F401
     from app.core import audit as _audit  # noqa: F401
@@ -116,10 +122,13 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from app.catalog.cli import catalog_cli
+    from app.catalog.cli import catalog_cli, search_cli
+    from app.core.scheduler import scheduler_cli
     from app.demo.cli import demo_cli
 
     app.cli.add_command(catalog_cli)
+    app.cli.add_command(search_cli)
+    app.cli.add_command(scheduler_cli)
     app.cli.add_command(demo_cli)
 
 

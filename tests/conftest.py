@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,6 +60,8 @@ def make_test_config(url: str, **overrides) -> type[TestConfig]:
         "SQLALCHEMY_DATABASE_URI": url,
         "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
     }
+    # Never the repository's instance/ folder: every app gets its own index directory.
+    attrs["SEARCH_INDEX_DIR"] = tempfile.mkdtemp(prefix="emall-search-")
     attrs.update(overrides)
     return type("PerRunTestConfig", (TestConfig,), attrs)
 
@@ -72,7 +75,8 @@ def app(request, tmp_path_factory) -> Iterator[Flask]:
         url = request.getfixturevalue("pg_database")
     else:
         raise pytest.UsageError(f"unknown test database {request.param!r}")
-    application = create_app(make_test_config(url))
+    index_dir = tmp_path_factory.mktemp(f"search-{request.param}")
+    application = create_app(make_test_config(url, SEARCH_INDEX_DIR=str(index_dir)))
     with application.app_context():
         upgrade()
         db.session.remove()

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from app.catalog.models import CATALOG_VERSION, Attribute, Category, Product
+from app.catalog.models import CATALOG_VERSION, Attribute, Category, Offer, PriceChange, Product
+from app.core.money import to_money
 from app.extensions import db
 from catalog_import.specs import AttributeSpec, SpecResult, validate_specs
 from config import BASE_DIR
@@ -99,3 +100,24 @@ def save_product(product: Product, raw_specs: dict) -> Product:
     db.session.add(product)
     db.session.flush()
     return product
+
+
+def change_price(offer: Offer, new_price, *, by=None, source: str = "manual") -> bool:
+    """Set an offer's price and keep it in the price history. Returns whether it changed."""
+    price = to_money(new_price)
+    if price <= 0:
+        raise ValueError("价格必须大于 0")
+    if offer.price == price:
+        return False
+    offer.price = price
+    db.session.add(
+        PriceChange(
+            offer=offer,
+            price=price,
+            market_price=offer.market_price,
+            changed_by_id=getattr(by, "id", None),
+            source=source,
+        )
+    )
+    db.session.flush()
+    return True

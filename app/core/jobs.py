@@ -66,11 +66,11 @@ def redis_connection(app: Flask | None = None) -> Redis:
     return Redis.from_url(app.config["REDIS_URL"])
 
 
-def queue(name: str = "default") -> Queue:
-    return Queue(name, connection=redis_connection())
+def queue(name: str | None = None) -> Queue:
+    return Queue(name or current_app.config["JOBS_QUEUE"], connection=redis_connection())
 
 
-def enqueue_now(path: str, *args: Any, queue_name: str = "default") -> None:
+def enqueue_now(path: str, *args: Any, queue_name: str | None = None) -> None:
     """Hand a job to the configured backend immediately (callers are already past the commit)."""
     if current_app.config["JOBS_BACKEND"] == "rq":
         queue(queue_name).enqueue(path, *args)
@@ -82,13 +82,21 @@ def enqueue_now(path: str, *args: Any, queue_name: str = "default") -> None:
         log.exception("in-process job %s failed", path)
 
 
-def enqueue(path: str, *args: Any, queue_name: str = "default") -> None:
+def enqueue(path: str, *args: Any, queue_name: str | None = None) -> None:
     """Enqueue ``path(*args)`` once the current transaction commits; nothing on rollback."""
+    enqueue_lazy(path, lambda: args, queue_name=queue_name)
+
+
+def enqueue_lazy(
+    path: str, make_args: Callable[[], tuple], *, queue_name: str | None = None, session=None
+) -> None:
+    """Like :func:`enqueue`, but the arguments are computed at commit time, so one job can carry
+    everything a whole transaction gathered."""
     resolve(path)  # fail now, in the request, on a typo rather than later in a worker
     app = current_app._get_current_object()
 
     def send() -> None:
         with app.app_context():
-            enqueue_now(path, *args, queue_name=queue_name)
+            enqueue_now(path, *make_args(), queue_name=queue_name)
 
-    after_commit(send)
+    after_commit(send, session)
