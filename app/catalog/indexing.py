@@ -15,9 +15,9 @@ from flask import Flask, current_app
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session, attributes, selectinload
 
+from app.auth.models import Organization
 from app.catalog.models import Category, Offer, OfferStatus, Product
 from app.core.db import utcnow
-from app.auth.models import Organization
 from app.core.jobs import enqueue_lazy, job
 from app.extensions import db
 from search import OfferDoc, ProductDoc, SearchBackend
@@ -160,12 +160,13 @@ def _touched_products(session: Session) -> set[int]:
                 touched.add(product_id)
         elif isinstance(obj, Product) and obj in session.dirty and session.is_modified(obj):
             touched.add(obj.id)
-        elif isinstance(obj, Organization) and obj in session.dirty:
-            if attributes.get_history(obj, "is_sme").has_changes():
-                with session.no_autoflush:
-                    touched.update(
-                        session.scalars(select(Offer.product_id).where(Offer.supplier_id == obj.id))
-                    )
+        elif (
+            isinstance(obj, Organization)
+            and obj in session.dirty
+            and attributes.get_history(obj, "is_sme").has_changes()
+        ):
+            with session.no_autoflush:
+                touched.update(session.scalars(select(Offer.product_id).where(Offer.supplier_id == obj.id)))
     return touched
 
 
