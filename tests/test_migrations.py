@@ -74,3 +74,47 @@ def test_money_columns_are_numeric_14_2_with_checks(empty_database):
             checks = {c["name"] for c in inspector.get_check_constraints("procurement_plans")}
             assert "ck_procurement_plans_within_amount" in checks
         db.engine.dispose()
+
+
+def test_upgrading_a_database_that_holds_data_keeps_it(empty_database):
+    """Batch migrations rebuild SQLite tables; rows that others reference must survive that."""
+    app = create_app(make_test_config(empty_database))
+    with app.app_context():
+        upgrade(revision="483206d3fd72")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO organizations (id, code, name, kind, region_code, is_sme, is_active, created_at, "
+                    "updated_at) VALUES (1, 'S1', '供应商', 'supplier', '110000', true, true, '2026-01-01', '2026-01-01')"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO categories (id, catalog_version, code, name, level, kind, description, is_leaf) "
+                    "VALUES (1, '2022', 'A02010105', '台式计算机', 4, 'goods', '', true)"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO products (id, category_id, brand, model, manufacturer, name, dedup_key, specs, "
+                    "energy_saving, environmental, origin, description, is_active, row_version, created_at, updated_at) "
+                    "VALUES (1, 1, '联想', 'M1', '联想', '联想 M1', '联想|m1', '{}', false, false, 'domestic', '', true, 1, "
+                    "'2026-01-01', '2026-01-01')"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO offers (id, product_id, supplier_id, supplier_sku, price, stock, regions, "
+                    "warranty_months, lead_time_days, status, created_at, updated_at) VALUES (1, 1, 1, 'SKU1', 4999.00, 1, "
+                    "'[]', 12, 3, 'listed', '2026-01-01', '2026-01-01')"
+                )
+            )
+        upgrade()
+        with db.engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT search_dirty FROM products WHERE id = 1")).scalar() in (
+                1,
+                True,
+            )
+            assert connection.execute(sa.text("SELECT product_id FROM offers WHERE id = 1")).scalar() == 1
+            assert _diff(connection) == []
+        db.engine.dispose()
