@@ -109,15 +109,19 @@ def _register_blueprints(app: Flask) -> None:
     from app.api import init_app as init_api
     from app.api.views import bp as api_tokens_bp
     from app.auth.views import bp as auth_bp
+    from app.catalog.search_views import bp as search_bp
     from app.catalog.supplier_views import bp as supplier_bp
     from app.catalog.views import bp as catalog_bp
+    from app.compare.views import bp as compare_bp
     from app.procurement.views import bp as procurement_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(procurement_bp)
     app.register_blueprint(supplier_bp)
+    app.register_blueprint(search_bp)
     app.register_blueprint(api_tokens_bp)
+    app.register_blueprint(compare_bp)
     init_api(app)
 
 

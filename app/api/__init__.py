@@ -89,7 +89,9 @@ def init_app(app: Flask) -> None:
             "description": "API 令牌（gpm_ 开头），在“API 令牌”页面签发，只显示一次。",
         },
     )
-    for blueprint in BLUEPRINTS:
+    from app.api.search import search_bp
+
+    for blueprint in (*BLUEPRINTS, search_bp):
         api.register_blueprint(blueprint)
     app.extensions[SPEC_EXTENSION] = api.spec
 
