@@ -45,8 +45,8 @@ def test_home_shows_the_category_tree_with_counts(client, tree):
     assert all(d.has("open") for d in page.inside(card, "details"))
     leaves = [(a.text, a.get("href")) for a in page.inside(card, "a", class_="tree-leaf")]
     assert leaves == [
-        ("台式计算机 2 件商品", "/products?category=A02010105"),
-        ("便携式计算机 1 件商品", "/products?category=A02010108"),
+        ("台式计算机 2 件商品", "/search?category=A02010105"),
+        ("便携式计算机 1 件商品", "/search?category=A02010108"),
     ]
     assert "平板式计算机" not in card.text
     assert not page.find_all("div", class_="empty-state")

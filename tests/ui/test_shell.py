@@ -30,15 +30,15 @@ def test_home_is_chinese_by_default(client):
     assert page.one("footer").text.startswith("政府采购电子卖场")
     # The header search box sends q to the product list.
     search = page.one("form", class_="site-search")
-    assert (search.get("method"), search.get("action"), search.get("role")) == ("get", "/products", "search")
+    assert (search.get("method"), search.get("action"), search.get("role")) == ("get", "/search", "search")
     assert page.by_id("site-q").get("name") == "q"
 
 
 def test_anonymous_header_offers_login_and_public_navigation(client):
-    html = client.get("/products").get_data(as_text=True)
-    assert nav_items(html) == {"首页": "/", "商品": "/products"}
+    html = client.get("/search").get_data(as_text=True)
+    assert nav_items(html) == {"首页": "/", "商品": "/search"}
     page = parse(html)
-    assert page.one("a", class_="login-link").get("href") == "/login?next=/products"
+    assert page.one("a", class_="login-link").get("href") == "/login?next=/search"
     assert not page.find_all("form", action="/logout")
 
 
@@ -57,7 +57,7 @@ def test_language_switch_to_english_and_back(client):
     page = parse(html)
     assert page.one("h1").text == "Government Procurement E-Mall"
     assert page.one("title").text == "Home · Government Procurement E-Mall"
-    assert nav_items(html) == {"Home": "/", "Products": "/products"}
+    assert nav_items(html) == {"Home": "/", "Products": "/search"}
     assert page.one("a", hreflang="zh-CN").get("href") == "/lang/zh?next=/"
     assert page.one("span", class_="lang-current").text == "English"
 
@@ -129,7 +129,7 @@ def test_purchaser_sees_plans_and_not_offers(client):
     ("url", "current", "kind"),
     [
         ("/", "首页", "page"),
-        ("/products", "商品", "page"),
+        ("/search", "商品", "page"),
         ("/plans/", "采购计划", "page"),
     ],
 )
