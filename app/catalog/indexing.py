@@ -43,7 +43,7 @@ def search_backend(app: Flask | None = None) -> SearchBackend:
             backend = ElasticsearchBackend.from_url(app.config["ELASTICSEARCH_URL"])
         else:
             backend = TantivyBackend(app.config["SEARCH_INDEX_DIR"])
-            backend.ensure_index()  # an empty index until the first rebuild, never a missing one
+        backend.ensure_index()  # an empty index until the first rebuild, never a missing one
         app.extensions["search_backend"] = backend
     return backend
 

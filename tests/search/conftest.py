@@ -50,4 +50,4 @@ def empty_backend(request, tmp_path):
 
 def _drop(backend) -> None:
     if backend.name == "elasticsearch":
-        backend.client.indices.delete(index=f"{backend.index_prefix}-*", ignore_unavailable=True)
+        backend.drop()
