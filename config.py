@@ -53,6 +53,8 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"
+    # Public pages that cost a search: generous for people, a wall for scrapers.
+    SEARCH_RATE_LIMIT = os.environ.get("SEARCH_RATE_LIMIT", "120 per minute")
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # forms; catalog uploads get their own limit
     MAX_FORM_MEMORY_SIZE = 500 * 1024
     SESSION_COOKIE_HTTPONLY = True

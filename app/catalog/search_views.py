@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
@@ -44,7 +44,7 @@ def search_url(
 
 
 @bp.get("/search")
-@limiter.limit("120 per minute")
+@limiter.limit(lambda: current_app.config["SEARCH_RATE_LIMIT"])
 def results():
     try:
         search = run_search(request.args)
