@@ -24,6 +24,7 @@ PUBLIC_ARGS = {"filename", "code", "product_id"}
 # regulators oversee everything read-only; finance systems fund every unit's plans).
 CROSS_ORG_READERS: dict[str, frozenset[Role]] = {
     "plan_id": frozenset({Role.OPERATOR, Role.REGULATOR, Role.FINANCE}),
+    "record_id": frozenset({Role.OPERATOR, Role.REGULATOR, Role.FINANCE}),
 }
 
 
@@ -58,8 +59,11 @@ def build_world(tag: str) -> World:
 
 
 def owned_extra_records(tag: str, users: dict[Role, User]) -> dict[str, int]:
-    """Records of features that own more kinds (tokens, …)."""
+    """Records of features that own more kinds (tokens, comparison records, …)."""
+    from flask import current_app
+
     from app.api import services as token_services
+    from app.compare import services as compare_services
 
     token = token_services.issue_token(
         users[Role.SUPPLIER].organization,
@@ -67,7 +71,14 @@ def owned_extra_records(tag: str, users: dict[Role, User]) -> dict[str, int]:
         scopes=["catalog:read"],
         created_by=users[Role.SUPPLIER],
     )
-    return {"token_id": token[0].id}
+    listed = [factories.product(name=f"{tag}比价商品{i}") for i in range(2)]
+    for product in listed:
+        factories.offer(product)
+    with current_app.test_request_context():
+        record = compare_services.save_record(
+            users[Role.PURCHASER], [p.id for p in listed], title=f"{tag}比价记录"
+        )
+    return {"token_id": token[0].id, "record_id": record.id}
 
 
 def owned_rules(app: Flask):
@@ -84,7 +95,7 @@ def owned_rules(app: Flask):
     return rules
 
 
-OWNED_ARG_NAMES = ("plan_id", "offer_id", "token_id")
+OWNED_ARG_NAMES = ("plan_id", "offer_id", "token_id", "record_id")
 
 
 def _url(app: Flask, rule, records: dict[str, int]) -> str:
@@ -126,7 +137,12 @@ def test_owners_do_reach_their_own_records(app, db_session):
     """The positive control: the same URLs work for the organization that owns the record, so the
     403/404s above are about ownership and not about broken pages."""
     world = build_world("丙")
-    owner_role = {"plan_id": Role.PURCHASER, "offer_id": Role.SUPPLIER, "token_id": Role.SUPPLIER}
+    owner_role = {
+        "plan_id": Role.PURCHASER,
+        "offer_id": Role.SUPPLIER,
+        "token_id": Role.SUPPLIER,
+        "record_id": Role.PURCHASER,
+    }
     for rule in owned_rules(app):
         if "GET" not in rule.methods:
             continue

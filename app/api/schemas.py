@@ -406,3 +406,102 @@ class ApiErrorSchema(ResponseSchema):
     status = fields.String(metadata={"description": "错误名称"})
     message = fields.String(metadata={"description": "错误说明"})
     errors = fields.Dict(metadata={"description": "逐字段的错误信息（按位置分组，如 query）"})
+
+
+# --------------------------------------------------------------------------------------------
+# Comparison records (比价记录)
+
+
+class ComparisonListQuery(PaginationQuery):
+    pass
+
+
+class SnapshotAttributeSchema(ResponseSchema):
+    code = fields.String(metadata={"description": "属性编码"})
+    label_zh = fields.String(metadata={"description": "中文名称"})
+    label_en = fields.String(metadata={"description": "英文名称"})
+    type = fields.String(metadata={"description": "类型：number、enum、text、bool"})
+    unit = fields.String(allow_none=True, metadata={"description": "单位"})
+    comparable = fields.Boolean(metadata={"description": "是否参与比价对比"})
+    better = fields.String(allow_none=True, metadata={"description": "higher 越大越好，lower 越小越好"})
+    enum_values = fields.List(
+        fields.String(),
+        allow_none=True,
+        metadata={"description": "枚举取值（各品目一致时）；枚举的优劣按其中的位置判断"},
+    )
+    category_codes = fields.List(fields.String(), metadata={"description": "登记了此属性的品目编码"})
+
+
+class SnapshotOfferSchema(ResponseSchema):
+    offer_id = fields.Integer(metadata={"description": "报价编号"})
+    supplier_id = fields.Integer(metadata={"description": "供应商单位编号"})
+    supplier_name = fields.String(metadata={"description": "供应商名称"})
+    supplier_sme = fields.Boolean(metadata={"description": "中小企业"})
+    price = MoneyString(metadata={"description": "保存时的价格（元）"})
+    market_price = MoneyString(allow_none=True, metadata={"description": "保存时的市场参考价（元）"})
+    market_price_source = fields.String(allow_none=True, metadata={"description": "市场参考价来源"})
+    in_stock = fields.Boolean(metadata={"description": "保存时是否有货"})
+    regions = fields.List(fields.String(), metadata={"description": "可供货地区（GB/T 2260 省级代码）"})
+    warranty_months = fields.Integer(metadata={"description": "质保期（月）"})
+    lead_time_days = fields.Integer(metadata={"description": "供货周期（天）"})
+
+
+class SnapshotProductSchema(ResponseSchema):
+    product_id = fields.Integer(metadata={"description": "商品编号"})
+    name = fields.String(metadata={"description": "商品名称"})
+    brand = fields.String(metadata={"description": "品牌"})
+    model = fields.String(metadata={"description": "型号"})
+    manufacturer = fields.String(metadata={"description": "制造商"})
+    category_code = fields.String(metadata={"description": "品目编码"})
+    category_name = fields.String(metadata={"description": "品目名称"})
+    catalog_version = fields.String(metadata={"description": "品目目录版本"})
+    origin = fields.String(metadata={"description": "产地：domestic 国产，imported 进口"})
+    energy_saving = fields.Boolean(metadata={"description": "节能产品"})
+    environmental = fields.Boolean(metadata={"description": "环境标志产品"})
+    specs = fields.Dict(metadata={"description": "规格参数（按品目属性登记表）"})
+    offers = fields.List(
+        fields.Nested(SnapshotOfferSchema), metadata={"description": "保存时的全部在售报价，按价格升序"}
+    )
+    lowest_offer_id = fields.Integer(allow_none=True, metadata={"description": "本商品最低价报价编号"})
+    lowest_price = MoneyString(allow_none=True, metadata={"description": "本商品最低价（元）"})
+
+
+class SnapshotSchema(ResponseSchema):
+    version = fields.Integer(metadata={"description": "快照格式版本"})
+    saved_at = fields.String(metadata={"description": "保存时间（ISO 8601，UTC）"})
+    attributes = fields.List(
+        fields.Nested(SnapshotAttributeSchema), metadata={"description": "对比的规格参数（各品目属性的并集）"}
+    )
+    products = fields.List(fields.Nested(SnapshotProductSchema), metadata={"description": "对比的商品"})
+
+
+class UserRefSchema(ResponseSchema):
+    id = fields.Integer()
+    display_name = fields.String(metadata={"description": "姓名"})
+
+
+class ComparisonSchema(ResponseSchema):
+    id = fields.Integer()
+    number = fields.String(metadata={"description": "比价记录编号，如 BJ-20261126-0001"})
+    title = fields.String(metadata={"description": "标题"})
+    note = fields.String(metadata={"description": "备注"})
+    organization = fields.Nested(UnitRefSchema, metadata={"description": "预算单位"})
+    created_by = fields.Nested(UserRefSchema, metadata={"description": "经办人"})
+    created_at = fields.DateTime(metadata={"description": "保存时间（UTC）"})
+    product_ids = fields.List(fields.Integer(), metadata={"description": "对比的商品编号"})
+    product_count = fields.Integer(metadata={"description": "商品数（2–4）"})
+    lowest_price = MoneyString(metadata={"description": "全部对比商品在售报价中的最低价（元）"})
+    lowest_offer_id = fields.Integer(allow_none=True, metadata={"description": "最低价报价编号"})
+
+
+class ComparisonDetailSchema(ComparisonSchema):
+    snapshot = fields.Nested(SnapshotSchema, metadata={"description": "保存时冻结的参数和报价"})
+
+
+class ComparisonListResponse(ResponseSchema):
+    data = fields.List(fields.Nested(ComparisonSchema))
+    pagination = fields.Nested(PaginationSchema)
+
+
+class ComparisonResponse(ResponseSchema):
+    data = fields.Nested(ComparisonDetailSchema)

@@ -21,6 +21,9 @@ from app.api.schemas import (
     CategoryListResponse,
     CategoryQuery,
     CategoryResponse,
+    ComparisonListQuery,
+    ComparisonListResponse,
+    ComparisonResponse,
     MeResponse,
     OfferListQuery,
     OfferListResponse,
@@ -34,6 +37,7 @@ from app.api.schemas import (
 )
 from app.auth.models import ApiScope, OrgKind
 from app.catalog.models import Category, Offer, OfferStatus, Product
+from app.compare.models import ComparisonRecord
 from app.extensions import csrf, db
 from app.procurement.models import PlanStatus, ProcurementPlan
 
@@ -48,7 +52,11 @@ catalog_bp = Blueprint(
 offers_bp = Blueprint("api_v1_offers", __name__, url_prefix=URL_PREFIX, description="供应商本单位的报价")
 plans_bp = Blueprint("api_v1_plans", __name__, url_prefix=URL_PREFIX, description="采购计划及其预算余额")
 
-BLUEPRINTS = (account_bp, catalog_bp, offers_bp, plans_bp)
+comparisons_bp = Blueprint(
+    "api_v1_comparisons", __name__, url_prefix=URL_PREFIX, description="比价记录：保存时冻结的参数和报价"
+)
+
+BLUEPRINTS = (account_bp, catalog_bp, offers_bp, plans_bp, comparisons_bp)
 
 for _bp in BLUEPRINTS:
     # Machine clients authenticate with a bearer token, never a cookie: nothing to forge.
@@ -369,3 +377,52 @@ def plan_detail(plan_id: int):
     if plan is None:
         abort(404, description="采购计划不存在。")
     return {"data": plan}
+
+
+# --------------------------------------------------------------------------------------------
+# Comparison records (orders:read): the evidence an order carries that the buyer compared
+
+# Finance systems see the records orders carry; operators and regulators oversee them.
+ALL_COMPARISONS_ORG_KINDS = frozenset({OrgKind.FINANCE, OrgKind.OPERATOR, OrgKind.REGULATOR})
+
+
+def visible_comparisons() -> Select:
+    require_org_kind(OrgKind.PURCHASING_UNIT, *ALL_COMPARISONS_ORG_KINDS, message="供应商不能查看比价记录。")
+    query = select(ComparisonRecord)
+    if g.api_org.kind not in ALL_COMPARISONS_ORG_KINDS:
+        query = query.where(ComparisonRecord.organization_id == g.api_org.id)
+    return query.options(
+        selectinload(ComparisonRecord.organization), selectinload(ComparisonRecord.created_by)
+    )
+
+
+@comparisons_bp.route("/comparisons")
+@token_required(ApiScope.ORDERS_READ)
+@comparisons_bp.arguments(ComparisonListQuery, location="query")
+@comparisons_bp.response(200, ComparisonListResponse, description="成功")
+def comparison_list(args):
+    """比价记录列表
+
+    预算单位只看到本单位的比价记录；财政、卖场运营和监管单位看到全部；供应商答 403。
+    按保存时间从新到旧排列；金额为两位小数的字符串。需要权限范围 orders:read。
+    """
+    items, pagination = paginate(
+        visible_comparisons(), args, ComparisonRecord.created_at.desc(), ComparisonRecord.id.desc()
+    )
+    return {"data": items, "pagination": pagination}
+
+
+@comparisons_bp.route("/comparisons/<int:record_id>")
+@token_required(ApiScope.ORDERS_READ)
+@comparisons_bp.response(200, ComparisonResponse, description="成功")
+@comparisons_bp.alt_response(404, response="NOT_FOUND")
+def comparison_detail(record_id: int):
+    """比价记录详情
+
+    一条比价记录及其快照：保存时各商品的规格参数和全部在售报价（价格为两位小数的字符串）。
+    不在调用方可见范围内的记录答 404。需要权限范围 orders:read。
+    """
+    record = db.session.scalar(visible_comparisons().where(ComparisonRecord.id == record_id))
+    if record is None:
+        abort(404, description="比价记录不存在。")
+    return {"data": record}

@@ -4,19 +4,27 @@ new route naming an owned record is checked without anyone remembering to add it
 
 from __future__ import annotations
 
-from flask import Flask, url_for
+from flask import Flask, current_app, url_for
 
-from app.auth.models import OrgKind
+from app.auth.models import OrgKind, Role
 from app.catalog.models import OfferStatus
+from app.compare import services as compare_services
 from tests import factories
 from tests.api.helpers import bearer, issue
 
 # Arguments naming something public (the same for every caller) and records owned by an organization.
 PUBLIC_ARGS = {"code", "product_id"}
-OWNED_ARGS = {"plan_id", "offer_id"}
+OWNED_ARGS = {"plan_id", "offer_id", "record_id"}
 # Kinds that read a kind of record across organizations by design.
-CROSS_ORG_READERS = {"plan_id": {OrgKind.FINANCE, OrgKind.OPERATOR, OrgKind.REGULATOR}}
-OWNER_KIND = {"plan_id": OrgKind.PURCHASING_UNIT, "offer_id": OrgKind.SUPPLIER}
+CROSS_ORG_READERS = {
+    "plan_id": {OrgKind.FINANCE, OrgKind.OPERATOR, OrgKind.REGULATOR},
+    "record_id": {OrgKind.FINANCE, OrgKind.OPERATOR, OrgKind.REGULATOR},
+}
+OWNER_KIND = {
+    "plan_id": OrgKind.PURCHASING_UNIT,
+    "offer_id": OrgKind.SUPPLIER,
+    "record_id": OrgKind.PURCHASING_UNIT,
+}
 
 
 def _world(tag: str) -> tuple[dict[OrgKind, str], dict[str, int], list[str]]:
@@ -26,7 +34,16 @@ def _world(tag: str) -> tuple[dict[OrgKind, str], dict[str, int], list[str]]:
     offer = factories.offer(
         supplier=orgs[OrgKind.SUPPLIER], supplier_sku=f"SKU-{tag}-SECRET", status=OfferStatus.DRAFT
     )
-    return tokens, {"plan_id": plan.id, "offer_id": offer.id}, [plan.plan_no, offer.supplier_sku]
+    purchaser = factories.user(orgs[OrgKind.PURCHASING_UNIT], Role.PURCHASER)
+    compared = [factories.product(name=f"{tag}比价商品{i}") for i in range(2)]
+    for product in compared:
+        factories.offer(product)
+    with current_app.test_request_context():
+        record = compare_services.save_record(
+            purchaser, [p.id for p in compared], title=f"{tag}-RECORD-SECRET"
+        )
+    records = {"plan_id": plan.id, "offer_id": offer.id, "record_id": record.id}
+    return tokens, records, [plan.plan_no, offer.supplier_sku, record.title]
 
 
 def _owned_api_rules(app: Flask):
@@ -74,9 +91,9 @@ def test_lists_never_show_another_organizations_records(app, client):
     mine, _, _ = _world("丁")
     _, _, secrets = _world("戊")
     for kind, token in mine.items():
-        for url in ("/api/v1/plans", "/api/v1/offers", "/api/v1/products"):
-            if kind in CROSS_ORG_READERS["plan_id"] and url == "/api/v1/plans":
-                continue  # oversight and finance read every unit's plans by design
+        for url in ("/api/v1/plans", "/api/v1/offers", "/api/v1/products", "/api/v1/comparisons"):
+            if kind in CROSS_ORG_READERS["plan_id"] and url in ("/api/v1/plans", "/api/v1/comparisons"):
+                continue  # oversight and finance read every unit's plans and records by design
             body = client.get(url, headers=bearer(token)).get_data(as_text=True)
             for secret in secrets:
                 assert secret not in body, (kind, url)

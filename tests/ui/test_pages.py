@@ -128,11 +128,41 @@ def test_product_detail_lists_offers_cheapest_first(client, tree):
     page = parse(client.get(f"/products/{product.id}").get_data(as_text=True))
     table = next(t for t in page.find_all("table") if "供应商报价" in page.inside(t, "caption")[0].text)
     headers = [th.text for th in page.inside(table, "th", scope="col")]
-    assert headers == ["供应商", "价格", "市场参考价", "质保", "供货周期"]
+    assert headers == [
+        "供应商",
+        "价格",
+        "市场参考价",
+        "与市场参考价比较",
+        "库存",
+        "供货地区",
+        "供货周期",
+        "质保",
+        "供应商评价",
+    ]
     rows = [[td.text for td in page.inside(tr, "td")] for tr in page.inside(table, "tr")[1:]]
     assert rows == [
-        ["甲供应商 中小企业 最低价", "¥4,999.00", "¥5,299.00", "12 个月", "3 天"],
-        ["乙供应商", "¥5,100.00", "¥5,299.00", "12 个月", "3 天"],
+        [
+            "甲供应商 中小企业 最低价",
+            "¥4,999.00",
+            "¥5,299.00",
+            "低于市场参考价 ¥300.00（5.7%）",
+            "有货",
+            "北京市",
+            "3 天",
+            "12 个月",
+            "暂无评价",
+        ],
+        [
+            "乙供应商",
+            "¥5,100.00",
+            "¥5,299.00",
+            "低于市场参考价 ¥199.00（3.8%）",
+            "有货",
+            "北京市",
+            "3 天",
+            "12 个月",
+            "暂无评价",
+        ],
     ]
 
 
