@@ -5,17 +5,6 @@ from marshmallow import fields, validate
 from app.core.schemas import QuerySchema
 
 
-class ProductListQuery(QuerySchema):
-    q = fields.String(load_default=None, validate=validate.Length(max=200))
-    category = fields.String(
-        load_default=None, validate=validate.Regexp(r"^[ABC]\d{8}$", error="品目编码格式不正确")
-    )
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1000, error="页码超出范围"))
-    per_page = fields.Integer(
-        load_default=20, validate=validate.Range(min=1, max=100, error="每页数量应在 1–100 之间")
-    )
-
-
 class SupplierOfferQuery(QuerySchema):
     status = fields.String(
         load_default=None,
@@ -27,3 +16,8 @@ class SupplierOfferQuery(QuerySchema):
     per_page = fields.Integer(
         load_default=50, validate=validate.Range(min=1, max=200, error="每页数量应在 1–200 之间")
     )
+
+
+class ProductDetailQuery(QuerySchema):
+    # 1 adds one dashed line per listed offer to the price-history chart.
+    suppliers = fields.Boolean(load_default=False)

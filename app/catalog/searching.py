@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
@@ -35,6 +35,7 @@ SORT_LABELS = {
     Sort.NEWEST: lazy_gettext("最新上架"),
 }
 MAX_QUERY_LENGTH = 200
+MAX_PRICE = Decimal("999999999999")
 PRICE_EDGE_TTL_S = 300
 
 
@@ -47,16 +48,15 @@ class SearchArgs(QuerySchema):
         load_default=None, validate=validate.Regexp(r"^[ABC]\d{8}$", error="品目编码格式不正确")
     )
     brand = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list)
-    price_min = fields.Decimal(
-        load_default=None,
-        places=2,
-        validate=validate.Range(min=0, max=Decimal("999999999999"), error="价格应在 0 到 9999 亿元之间"),
-    )
-    price_max = fields.Decimal(
-        load_default=None,
-        places=2,
-        validate=validate.Range(min=0, max=Decimal("999999999999"), error="价格应在 0 到 9999 亿元之间"),
-    )
+    # Ranges checked below, not by validate.Range: the OpenAPI generator would copy Decimal bounds.
+    price_min = fields.Decimal(load_default=None, places=2, metadata={"description": "最低价（元，含）"})
+    price_max = fields.Decimal(load_default=None, places=2, metadata={"description": "最高价（元，含）"})
+
+    @validates("price_min", "price_max")
+    def check_price(self, value: Decimal | None, data_key: str, **_kwargs) -> None:
+        if value is not None and not (0 <= value <= MAX_PRICE):
+            raise ValidationError("价格应在 0 到 9999 亿元之间")
+
     region = fields.String(
         load_default=None, validate=validate.OneOf(sorted(PROVINCES), error="未知的地区代码")
     )
@@ -277,8 +277,6 @@ def run_search(request_args: MultiDict) -> Search:
             .options(selectinload(Category.attributes))
         )
         if category is None:
-            from marshmallow import ValidationError
-
             raise ValidationError({"category": [f"品目 {args['category']} 不存在"]})
     # Attribute facets and filters need one registry: a leaf category's.
     attributes = list(category.attributes) if category is not None and category.is_leaf else []

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import csv
-import re
-import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -13,6 +11,7 @@ from sqlalchemy import select
 from app.catalog.models import CATALOG_VERSION, Attribute, Category, Offer, PriceChange, Product
 from app.core.money import to_money
 from app.extensions import db
+from catalog_import.normalize import normalize_key as import_normalize_key
 from catalog_import.specs import AttributeSpec, SpecResult, validate_specs
 from config import BASE_DIR
 
@@ -73,13 +72,9 @@ def validate_product_specs(category: Category, raw: dict) -> SpecResult:
 
 
 def normalize_key(brand: str, model: str) -> str:
-    """Duplicate detection key: brand and model compared without case, width or separators."""
-
-    def norm(text: str) -> str:
-        text = unicodedata.normalize("NFKC", text).lower()
-        return re.sub(r"[\s\-_/·.()（）]+", "", text)
-
-    return f"{norm(brand)}|{norm(model)}"
+    """Duplicate detection key: brand and model compared without case, width or separators.
+    The rule lives in ``catalog_import.normalize`` so uploads compute the same key."""
+    return import_normalize_key(brand, model)
 
 
 class SpecsInvalid(ValueError):

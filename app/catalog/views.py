@@ -3,10 +3,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from flask import Blueprint, abort, render_template, request, session
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
-from marshmallow import fields
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -14,11 +13,10 @@ from app.catalog import charts
 from app.catalog.display import format_spec_value
 from app.catalog.models import Category, Offer, OfferStatus, PriceChange, Product
 from app.catalog.regions import covers_mainland, region_names
-from app.catalog.schemas import ProductListQuery
+from app.catalog.schemas import ProductDetailQuery
 from app.compare import services as compare_services
 from app.core.db import utcnow
 from app.core.money import format_cny
-from app.core.schemas import QuerySchema
 from app.extensions import db
 
 bp = Blueprint("catalog", __name__)
@@ -69,53 +67,8 @@ def home():
 
 @bp.get("/products")
 def product_list():
-    args = ProductListQuery().load(request.args.to_dict())
-    query = select(Product).where(Product.is_active.is_(True))
-    category = None
-    if args.get("category"):
-        category = db.session.scalar(select(Category).where(Category.code == args["category"]))
-        if category is None:
-            abort(404)
-        query = query.where(Product.category_id == category.id)
-    if args.get("q"):
-        # Interim substring match until the search library (issue 3) takes over this page.
-        needle = f"%{args['q']}%"
-        query = query.where(
-            Product.name.ilike(needle) | Product.model.ilike(needle) | Product.brand.ilike(needle)
-        )
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    per_page = args["per_page"]
-    page = args["page"]
-    products = db.session.scalars(
-        query.order_by(Product.id).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    prices = _lowest_prices([p.id for p in products])
-    return render_template(
-        "catalog/product_list.html",
-        products=products,
-        prices=prices,
-        total=total,
-        page=page,
-        per_page=per_page,
-        category=category,
-        q=args.get("q") or "",
-    )
-
-
-def _lowest_prices(product_ids: list[int]) -> dict[int, tuple]:
-    if not product_ids:
-        return {}
-    rows = db.session.execute(
-        select(Offer.product_id, func.min(Offer.price), func.count(Offer.id))
-        .where(Offer.product_id.in_(product_ids), Offer.status == OfferStatus.LISTED)
-        .group_by(Offer.product_id)
-    ).all()
-    return {product_id: (price, count) for product_id, price, count in rows}
-
-
-class ProductDetailQuery(QuerySchema):
-    # 1 adds one dashed line per listed offer to the price-history chart.
-    suppliers = fields.Boolean(load_default=False)
+    """The old listing address: search answers it now (bookmarks and links keep working)."""
+    return redirect(url_for("search.results", **request.args.to_dict(flat=False)), code=301)
 
 
 @bp.get("/products/<int:product_id>")

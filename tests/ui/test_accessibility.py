@@ -20,7 +20,7 @@ def pages(client) -> dict[str, Page]:
     product = factories.product()
     factories.offer(product)
     found = {
-        url: parse(client.get(url).get_data(as_text=True)) for url in ("/", "/login", "/products", "/nope")
+        url: parse(client.get(url).get_data(as_text=True)) for url in ("/", "/login", "/search", "/nope")
     }
     purchaser = factories.user()
     plan = factories.plan(purchaser.organization)
@@ -31,7 +31,7 @@ def pages(client) -> dict[str, Page]:
         "/plans/",
         f"/plans/{plan.id}",
         "/account/password",
-        "/products?page=abc",
+        "/search?page=abc",
     ):
         found[f"{url} (purchaser)"] = parse(client.get(url).get_data(as_text=True))
     client.post(

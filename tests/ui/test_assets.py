@@ -21,7 +21,7 @@ EXTERNAL = ("http://", "https://", "//")
 def pages_to_check(client) -> dict[str, str]:
     product = factories.product()
     factories.offer(product)
-    anonymous = {url: client.get(url).get_data(as_text=True) for url in ("/", "/login", "/products", "/nope")}
+    anonymous = {url: client.get(url).get_data(as_text=True) for url in ("/", "/login", "/search", "/nope")}
     purchaser = factories.user()
     plan = factories.plan(purchaser.organization)
     login(client, purchaser.username)
@@ -29,13 +29,13 @@ def pages_to_check(client) -> dict[str, str]:
         f"{url} (purchaser)": client.get(url).get_data(as_text=True)
         for url in (
             "/",
-            "/products",
+            "/search",
             f"/products/{product.id}",
             "/plans/",
             f"/plans/{plan.id}",
             "/account/password",
             "/supplier/offers",
-            "/products?page=abc",
+            "/search?page=abc",
         )
     }
     return anonymous | signed_in

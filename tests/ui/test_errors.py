@@ -67,17 +67,23 @@ def test_missing_csrf_token_is_a_400_page_that_names_csrf(client):
     assert message == "页面已过期或表单校验失败（CSRF），请刷新页面后重新提交。"
 
 
+def as_supplier(client) -> None:
+    login(client, factories.user(factories.org(OrgKind.SUPPLIER)).username)
+
+
 def test_invalid_query_is_a_422_page_listing_the_field(client):
-    page = error_page(client.get("/products?page=abc"), 422, "内容有误")
+    as_supplier(client)
+    page = error_page(client.get("/supplier/offers?page=abc"), 422, "内容有误")
     details = page.one("div", class_="error-details")
     assert details.get("role") == "alert"
     assert [li.text for li in page.inside(details, "li")] == ["页码：应为整数"]
 
 
 def test_several_invalid_fields_are_all_listed(client):
-    page = error_page(client.get("/products?page=0&per_page=500"), 422, "内容有误")
+    as_supplier(client)
+    page = error_page(client.get("/supplier/offers?page=0&per_page=500"), 422, "内容有误")
     items = sorted(li.text for li in page.inside(page.one("div", class_="error-details"), "li"))
-    assert items == ["每页数量：每页数量应在 1–100 之间", "页码：页码超出范围"]
+    assert items == ["每页数量：每页数量应在 1–200 之间", "页码：页码超出范围"]
 
 
 def test_forbidden_page_offers_to_switch_account(client):
@@ -134,7 +140,8 @@ def test_json_error_body_for_machines(client, url, headers, code, status):
 
 
 def test_json_error_body_carries_field_messages(client):
-    response = client.get("/products?page=abc", headers={"Accept": "application/json"})
+    as_supplier(client)
+    response = client.get("/supplier/offers?page=abc", headers={"Accept": "application/json"})
     assert response.status_code == 422
     assert response.get_json() == {
         "code": 422,
