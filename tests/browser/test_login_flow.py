@@ -70,9 +70,9 @@ def test_keyboard_only_login_with_visible_focus(page, live_server):
 
 
 def test_language_switch_to_english_and_back(page, live_server):
-    page.goto("/products")
+    page.goto("/search")
     page.get_by_role("link", name="English").click()
-    expect(page).to_have_url(f"{live_server.url}/products")
+    expect(page).to_have_url(f"{live_server.url}/search")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", level=1)).to_have_text("All products")
     expect(page.get_by_role("navigation", name="Main navigation").get_by_role("link")).to_have_text(
