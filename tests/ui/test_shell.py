@@ -36,7 +36,7 @@ def test_home_is_chinese_by_default(client):
 
 def test_anonymous_header_offers_login_and_public_navigation(client):
     html = client.get("/search").get_data(as_text=True)
-    assert nav_items(html) == {"首页": "/", "商品": "/search"}
+    assert nav_items(html) == {"首页": "/", "商品": "/search", "商品对比": "/compare"}
     page = parse(html)
     assert page.one("a", class_="login-link").get("href") == "/login?next=/search"
     assert not page.find_all("form", action="/logout")
@@ -57,7 +57,7 @@ def test_language_switch_to_english_and_back(client):
     page = parse(html)
     assert page.one("h1").text == "Government Procurement E-Mall"
     assert page.one("title").text == "Home · Government Procurement E-Mall"
-    assert nav_items(html) == {"Home": "/", "Products": "/search"}
+    assert nav_items(html) == {"Home": "/", "Products": "/search", "Compare products": "/compare"}
     assert page.one("a", hreflang="zh-CN").get("href") == "/lang/zh?next=/"
     assert page.one("span", class_="lang-current").text == "English"
 
@@ -76,12 +76,12 @@ def test_language_switch_ignores_unknown_languages_and_offsite_targets(client):
 
 ROLE_CASES = [
     # role, organization kind, role label, navigation
-    (Role.PURCHASER, OrgKind.PURCHASING_UNIT, "采购经办人", ["首页", "商品", "采购计划", "API 令牌"]),
-    (Role.APPROVER, OrgKind.PURCHASING_UNIT, "审批人", ["首页", "商品", "采购计划", "API 令牌"]),
-    (Role.SUPPLIER, OrgKind.SUPPLIER, "供应商", ["首页", "商品", "我的报价", "API 令牌"]),
-    (Role.OPERATOR, OrgKind.OPERATOR, "卖场运营", ["首页", "商品", "采购计划", "API 令牌"]),
-    (Role.REGULATOR, OrgKind.REGULATOR, "财政监管", ["首页", "商品", "采购计划", "API 令牌"]),
-    (Role.FINANCE, OrgKind.FINANCE, "财政系统", ["首页", "商品", "采购计划", "API 令牌"]),
+    (Role.PURCHASER, OrgKind.PURCHASING_UNIT, "采购经办人", ["首页", "商品", "商品对比", "采购计划", "比价记录", "API 令牌"]),
+    (Role.APPROVER, OrgKind.PURCHASING_UNIT, "审批人", ["首页", "商品", "商品对比", "采购计划", "比价记录", "API 令牌"]),
+    (Role.SUPPLIER, OrgKind.SUPPLIER, "供应商", ["首页", "商品", "商品对比", "我的报价", "API 令牌"]),
+    (Role.OPERATOR, OrgKind.OPERATOR, "卖场运营", ["首页", "商品", "商品对比", "采购计划", "比价记录", "API 令牌"]),
+    (Role.REGULATOR, OrgKind.REGULATOR, "财政监管", ["首页", "商品", "商品对比", "采购计划", "比价记录", "API 令牌"]),
+    (Role.FINANCE, OrgKind.FINANCE, "财政系统", ["首页", "商品", "商品对比", "采购计划", "比价记录", "API 令牌"]),
 ]
 
 
