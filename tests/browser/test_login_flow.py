@@ -24,7 +24,9 @@ def test_purchaser_logs_in_and_sees_the_chinese_home_page(page, live_server):
     expect(page.locator(".user-org")).to_have_text(seeded.unit_name)
     expect(page.get_by_role("status")).to_contain_text(f"欢迎，{seeded.purchaser_name}")
     nav = page.get_by_role("navigation", name="主导航")
-    expect(nav.get_by_role("link")).to_have_text(["首页", "商品", "商品对比", "采购计划", "比价记录", "API 令牌"])
+    expect(nav.get_by_role("link")).to_have_text(
+        ["首页", "商品", "商品对比", "采购计划", "比价记录", "API 令牌"]
+    )
     expect(nav.get_by_role("link", name="首页")).to_have_attribute("aria-current", "page")
 
     tree = page.locator(".catalog-tree")
