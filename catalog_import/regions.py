@@ -1,8 +1,8 @@
 """Delivery regions: province-level divisions of GB/T 2260, written by suppliers as names, short
 names or codes (``江苏省、浙江``, ``320000,330000``) or ``全国``.
 
-The code → name table is a copy of ``app.catalog.regions.PROVINCES`` (this package never imports
-the app); a test keeps the two equal.
+The code → name table lives here (this package never imports the app); ``app.catalog.regions``
+re-exports it.
 """
 
 from __future__ import annotations
