@@ -1,14 +1,23 @@
 """The embedded search backend: a tantivy index on disk.
 
-tantivy has no nested documents, so every listed offer is one document carrying its product's
-fields; one query over offers then gives single-offer semantics for free (price, region and stock
-must hold for the same document). Each product also has one ``kind=product`` document holding its
-indexed version and whether it is active, so late writes of older versions lose.
+tantivy has no nested documents, so every listed offer is one ``offer`` document carrying its
+product's fields: one query over offers gives single-offer semantics for free (price, region and
+stock must hold for the same document). Each product also has one ``product`` document holding its
+indexed version and whether it is active, so late writes of older versions lose; when the product
+is listed it also carries the product's fields (under ``p_`` names) and a summary of its offers:
+the lowest price and that offer, the number of suppliers and every price.
 
-Grouping by product: sorts by price, rating or recency order a ``terms`` aggregation on
-``product_id`` by a metric; relevance collects top offers by score and keeps each product's first.
-The page's products are then read back offer by offer to get their lowest matching offer and
-supplier count exactly. Facets count products with a ``cardinality`` sub-aggregation.
+Most queries have no offer-level condition (text, categories, brands, attributes): they run on the
+product documents, one per product, so totals and facets are plain document counts, pages come from
+a top-k collector, and a hit's lowest offer and supplier count are read from the product document.
+A query with an offer-level condition runs on the offer documents: totals and facets count products
+with a ``cardinality`` sub-aggregation, pages come from a top-k collector over offers keeping each
+product's first offer, and the page's products are read back offer by offer for their lowest
+matching offer and supplier count. Product documents have their own field names so that neither
+kind of query needs a ``kind`` clause (intersecting with it would cost as much as the query).
+
+Sort keys pack the value and the product id into one unsigned integer (``_key``), so a top-k
+collector ordered by the key already breaks ties by product id.
 
 Layout: ``<dir>/current`` is a symlink to ``<dir>/gen-<n>``; a rebuild fills a new generation and
 swaps the link atomically. One writer at a time, across processes, through a file lock.
@@ -17,13 +26,16 @@ swaps the link atomically. One writer at a time, across processes, through a fil
 from __future__ import annotations
 
 import contextlib
+import copy
 import fcntl
 import os
 import shutil
+import struct
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -45,83 +57,191 @@ from search.model import (
     format_key,
     price_bucket_selected,
 )
-from search.text import parse_text
+from search.text import TextQuery, parse_text
 
 Occur = tantivy.Occur
 Query = tantivy.Query
+Order = tantivy.Order
 
 PRODUCT, OFFER = "product", "offer"
 WRITER_HEAP = 256 * 1024 * 1024
+# A rebuild indexes on one thread with a heap that holds a large catalogue in one segment: the
+# producer (Python building documents) is the bottleneck anyway, and several segments would cost
+# merges now and slower queries later. The heap is a budget, not an allocation.
+REBUILD_HEAP = 1024 * 1024 * 1024
+REBUILD_THREADS = 1
 # How stale a reader may be before it reloads: writers in other processes commit anytime.
 RELOAD_INTERVAL_S = 0.2
 # Terms aggregations are asked for a few more buckets than needed, then cut in Python.
 FACET_SLACK = 4
+# The product's own fields, on offer documents under these names and on product documents with
+# the ``p_`` prefix.
+PRODUCT_FIELDS = ("text", "category", "category_path", "brand", "specs", "energy_saving", "environmental")
+_NAMES = {
+    OFFER: {name: name for name in PRODUCT_FIELDS},
+    PRODUCT: {name: f"p_{name}" for name in PRODUCT_FIELDS},
+}
+LOW32 = 0xFFFFFFFF
 
 
 def build_schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
+    # Both kinds.
     builder.add_text_field("kind", tokenizer_name="raw", fast=True)
     builder.add_integer_field("product_id", indexed=True, fast=True)
+    for name in ("sort_price_asc", "sort_price_desc", "sort_rating", "sort_newest"):
+        builder.add_unsigned_field(name, fast=True)  # see _key
+    # Product documents; the summary fields only when the product is listed.
     builder.add_integer_field("version", fast=True)
     builder.add_boolean_field("active", indexed=True, fast=True)
+    builder.add_boolean_field("listed", indexed=True)
+    builder.add_integer_field("min_price_fen", fast=True)
+    builder.add_integer_field("min_offer_id", fast=True)
+    builder.add_integer_field("supplier_count", fast=True)
+    builder.add_integer_field("prices_fen", fast=True)  # every offer's price: the price facet
+    # Offer documents.
     builder.add_integer_field("offer_id", fast=True)
     builder.add_integer_field("supplier_id", indexed=True, fast=True)
     builder.add_integer_field("price_fen", indexed=True, fast=True)
     builder.add_text_field("regions", tokenizer_name="raw")
     builder.add_boolean_field("in_stock", indexed=True)
     builder.add_boolean_field("sme", indexed=True)
-    # Pre-analyzed tokens (search.analyzer) joined by spaces.
-    builder.add_text_field("text", tokenizer_name="whitespace", index_option="freq")
-    builder.add_text_field("category", tokenizer_name="raw", fast=True)
-    builder.add_text_field("category_path", tokenizer_name="raw")
-    builder.add_text_field("brand", tokenizer_name="raw", fast=True)
-    builder.add_json_field("specs", tokenizer_name="raw", fast=True)
-    builder.add_boolean_field("energy_saving", indexed=True)
-    builder.add_boolean_field("environmental", indexed=True)
-    builder.add_float_field("rating", fast=True)
-    builder.add_integer_field("listed_at", fast=True)
+    # The product's fields: plain names on offer documents, p_ names on product documents.
+    for prefix in ("", "p_"):
+        # Pre-analyzed tokens (search.analyzer) joined by spaces.
+        builder.add_text_field(f"{prefix}text", tokenizer_name="whitespace", index_option="freq")
+        builder.add_text_field(f"{prefix}category", tokenizer_name="raw", fast=True)
+        builder.add_text_field(f"{prefix}category_path", tokenizer_name="raw")
+        builder.add_text_field(f"{prefix}brand", tokenizer_name="raw", fast=True)
+        builder.add_json_field(f"{prefix}specs", tokenizer_name="raw", fast=True)
+        builder.add_boolean_field(f"{prefix}energy_saving", indexed=True)
+        builder.add_boolean_field(f"{prefix}environmental", indexed=True)
     return builder.build()
 
 
 def to_fen(amount: Decimal | float) -> int:
-    return int((Decimal(str(amount)) * 100).to_integral_value())
+    if not isinstance(amount, Decimal):
+        amount = Decimal(str(amount))
+    return int((amount * 100).to_integral_value())
 
 
-def documents_for(doc: ProductDoc) -> list[dict]:
-    """The tantivy documents of one product: its version marker and one per listed offer."""
-    docs: list[dict] = [
-        {"kind": PRODUCT, "product_id": doc.product_id, "version": doc.version, "active": doc.active}
-    ]
-    if not doc.active:
-        return docs
-    shared = {
-        "kind": OFFER,
-        "product_id": doc.product_id,
-        "version": doc.version,
-        "active": True,
-        "text": " ".join(index_tokens(doc.text)),
+def _key(value: int, product_id: int, *, descending: bool = False) -> int:
+    """A sort key: ``value`` (clamped to 32 bits) above the product id, or above its complement
+    for a descending order, so equal values always come in ascending product id order."""
+    if not 0 <= value <= LOW32:
+        value = 0 if value < 0 else LOW32
+    return value << 32 | (LOW32 - product_id if descending else product_id)
+
+
+def _rating_bits(rating: float) -> int:
+    """A non-negative float's single-precision bits order like the float itself."""
+    return struct.unpack(">I", struct.pack(">f", max(float(rating), 0.0)))[0]
+
+
+def _seconds(moment: datetime) -> int:
+    return int(moment.timestamp())  # the key holds it until 2106
+
+
+def index_text(text: str) -> str:
+    return " ".join(index_tokens(text))
+
+
+class CachedIndexText:
+    """``index_text`` for a stream of documents, memoized per whitespace-separated piece: product
+    texts repeat brands, series, category names and spec values, and analysing is the costliest
+    part of building documents. The analyzer's runs (Han or ``[a-z0-9.]``) never span whitespace,
+    so joining the pieces' tokens gives exactly the tokens of the whole text."""
+
+    def __init__(self, limit: int = 500_000):
+        self.pieces: dict[str, str] = {}
+        self.limit = limit
+
+    def __call__(self, text: str) -> str:
+        get = self.pieces.get
+        parts = [part if (part := get(piece)) is not None else self._analyze(piece) for piece in text.split()]
+        return " ".join(part for part in parts if part)
+
+    def _analyze(self, piece: str) -> str:
+        if len(self.pieces) >= self.limit:
+            self.pieces.clear()
+        tokens = self.pieces[piece] = index_text(piece)
+        return tokens
+
+
+@dataclass(frozen=True)
+class ProductDocuments:
+    """The tantivy documents of one product: its product document and one per listed offer, each
+    offer document being ``offer_shared`` (the product's part, the same for all) plus its own."""
+
+    product: dict
+    offer_shared: dict
+    offers: list[dict]
+
+
+def documents_for(doc: ProductDoc, analyze_text: Callable[[str], str] = index_text) -> ProductDocuments:
+    pid = doc.product_id
+    if not 0 <= pid <= LOW32:
+        raise ValueError(f"product id {pid} does not fit the 32-bit sort keys")
+    product: dict = {"kind": PRODUCT, "product_id": pid, "version": doc.version, "active": doc.active}
+    if not doc.active or not doc.offers:
+        return ProductDocuments(product, {}, [])
+    fields = {
+        "text": analyze_text(doc.text),
         "category": doc.category_code,
         "category_path": list(doc.category_path),
         "brand": doc.brand,
         "specs": dict(doc.specs),
         "energy_saving": doc.energy_saving,
         "environmental": doc.environmental,
-        "rating": float(doc.rating),
-        "listed_at": int(doc.listed_at.astimezone(UTC).timestamp()),
     }
-    for offer in doc.offers:
-        docs.append(
-            {
-                **shared,
-                "offer_id": offer.offer_id,
-                "supplier_id": offer.supplier_id,
-                "price_fen": to_fen(offer.price),
-                "regions": list(offer.regions),
-                "in_stock": offer.stock > 0,
-                "sme": offer.supplier_sme,
-            }
-        )
-    return docs
+    keys = {
+        "sort_rating": _key(_rating_bits(doc.rating), pid, descending=True),
+        "sort_newest": _key(_seconds(doc.listed_at), pid, descending=True),
+    }
+    prices = [to_fen(offer.price) for offer in doc.offers]
+    min_price, min_offer_id = min(zip(prices, (offer.offer_id for offer in doc.offers), strict=True))
+    product.update({f"p_{name}": value for name, value in fields.items()})
+    product.update(
+        keys,
+        listed=True,
+        min_price_fen=min_price,
+        min_offer_id=min_offer_id,
+        supplier_count=len({offer.supplier_id for offer in doc.offers}),
+        prices_fen=prices,
+        sort_price_asc=_key(min_price, pid),
+        sort_price_desc=_key(min_price, pid, descending=True),
+    )
+    offers = [
+        {
+            "offer_id": offer.offer_id,
+            "supplier_id": offer.supplier_id,
+            "price_fen": price,
+            "regions": list(offer.regions),
+            "in_stock": offer.stock > 0,
+            "sme": offer.supplier_sme,
+            "sort_price_asc": _key(price, pid),
+            "sort_price_desc": _key(price, pid, descending=True),
+        }
+        for offer, price in zip(doc.offers, prices, strict=True)
+    ]
+    return ProductDocuments(product, {"kind": OFFER, "product_id": pid, **fields, **keys}, offers)
+
+
+def has_offer_conditions(query: SearchQuery, exclude: str | None = None) -> bool:
+    """Whether the query (without facet ``exclude``'s own condition) has offer-level conditions,
+    and so must run on offer documents."""
+    if exclude != "price" and (query.price_min is not None or query.price_max is not None):
+        return True
+    return bool(query.region) or query.in_stock or query.sme_only or bool(query.supplier_ids)
+
+
+@dataclass(frozen=True)
+class _OfferSummary:
+    """A product's lowest matching offer and how many suppliers have a matching offer."""
+
+    price_fen: int
+    offer_id: int
+    suppliers: int
 
 
 class TantivyBackend:
@@ -174,7 +294,10 @@ class TantivyBackend:
             raise SearchError("搜索索引尚未建立，请运行 flask search rebuild")
         now = time.monotonic()
         if self._index is None or generation != self._opened:
-            self._index = tantivy.Index(self.schema, path=str(generation), reuse=True)
+            try:
+                self._index = tantivy.Index(self.schema, path=str(generation), reuse=True)
+            except ValueError as error:  # written with another schema
+                raise SearchError("搜索索引格式已更新，请运行 flask search rebuild") from error
             self._opened = generation
             self._reloaded_at = now
         elif now - self._reloaded_at > RELOAD_INTERVAL_S:
@@ -193,9 +316,17 @@ class TantivyBackend:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _add(self, writer: tantivy.IndexWriter, doc: ProductDoc) -> None:
-        for fields in documents_for(doc):
-            writer.add_document(tantivy.Document.from_dict(fields, self.schema))
+    def _add(self, writer: tantivy.IndexWriter, doc: ProductDoc, analyze_text=index_text) -> None:
+        docs = documents_for(doc, analyze_text)
+        writer.add_document(tantivy.Document.from_dict(docs.product, self.schema))
+        if docs.offers:
+            # Converting the product's part once and copying it costs a third of converting
+            # every offer document whole (building documents is most of a rebuild's time).
+            shared = tantivy.Document.from_dict(docs.offer_shared, self.schema)
+            for own in docs.offers:
+                document = copy.copy(shared)
+                document.extend(own, self.schema)
+                writer.add_document(document)
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -233,10 +364,11 @@ class TantivyBackend:
             old = self._current_generation()
             generation = self._new_generation()
             index = tantivy.Index(self.schema, path=str(generation))
-            writer = index.writer(self.writer_heap)
+            writer = index.writer(max(self.writer_heap, REBUILD_HEAP), REBUILD_THREADS)
+            analyze_text = CachedIndexText()
             count = 0
             for doc in docs:
-                self._add(writer, doc)
+                self._add(writer, doc, analyze_text)
                 count += 1
             writer.commit()
             writer.wait_merging_threads()
@@ -290,8 +422,12 @@ class TantivyBackend:
     def _term(self, field: str, value) -> Query:
         return Query.term_query(self.schema, field, value)
 
-    def _text_clauses(self, text: str) -> list[Query]:
-        parsed = parse_text(text)
+    def _terms(self, field: str, values: Sequence) -> Query:
+        if len(values) == 1:
+            return self._term(field, values[0])
+        return Query.term_set_query(self.schema, field, list(values))
+
+    def _text_clauses(self, parsed: TextQuery, field: str) -> list[Query]:
         clauses = []
         for group in parsed.groups:
             alternatives = []
@@ -301,7 +437,7 @@ class TantivyBackend:
                     alternatives.append(
                         (
                             Occur.Should,
-                            Query.boolean_query([(Occur.Must, self._term("text", t)) for t in tokens]),
+                            Query.boolean_query([(Occur.Must, self._term(field, t)) for t in tokens]),
                         )
                     )
             if alternatives:
@@ -310,46 +446,65 @@ class TantivyBackend:
         if tokens:
             clauses.append(
                 Query.boolean_query(
-                    [(Occur.Should, self._term("text", t)) for t in tokens],
+                    [(Occur.Should, self._term(field, t)) for t in tokens],
                     minimum_number_should_match=parsed.required,
                 )
             )
         return clauses
 
-    def _spec_range(self, code: str, rng: NumericRange) -> Query:
+    def _spec_range(self, field: str, rng: NumericRange) -> Query:
         # Query.range_query does not take JSON sub-paths, and a two-sided range mixing integer and
         # float bounds panics in tantivy 0.27: combine one-sided ranges parsed from numbers only.
         parts = []
         if rng.low is not None:
-            parts.append(f"specs.{code}:>={_number(rng.low)}")
+            parts.append(f"{field}:>={_number(rng.low)}")
         if rng.high is not None:
-            parts.append(f"specs.{code}:<{_number(rng.high)}")
+            parts.append(f"{field}:<{_number(rng.high)}")
         if not parts:
             return Query.all_query()
         return self._open().parse_query(" AND ".join(parts), [])
 
-    def _build(self, query: SearchQuery, exclude: str | None = None) -> Query:
-        """The offer-level query for ``query``, leaving out the conditions of facet ``exclude``."""
-        must: list[Query] = [self._kind(OFFER)]
-        must.extend(self._text_clauses(query.text))
+    def _build(
+        self,
+        query: SearchQuery,
+        text: TextQuery,
+        level: str,
+        exclude: str | None = None,
+        scored: bool = False,
+    ) -> Query:
+        """The query over ``level`` documents, leaving out the conditions of facet ``exclude``.
+        ``scored``: only the text clauses score; the filters are wrapped in a constant score so
+        that ranking does not compute a score for every filter clause of every document."""
+        names = _NAMES[level]
+        scoring = self._text_clauses(text, names["text"])
+        filters: list[Query] = []
         if query.category_codes and exclude != "category":
-            must.append(Query.term_set_query(self.schema, "category_path", list(query.category_codes)))
+            filters.append(self._terms(names["category_path"], query.category_codes))
         if query.brands and exclude != "brand":
-            must.append(Query.term_set_query(self.schema, "brand", list(query.brands)))
+            filters.append(self._terms(names["brand"], query.brands))
+        specs = names["specs"]
         for code, values in query.attr_terms.items():
             if values and exclude != f"attr:{code}":
-                must.append(
-                    Query.boolean_query([(Occur.Should, self._term(f"specs.{code}", v)) for v in values])
-                )
+                filters.append(_any([self._term(f"{specs}.{code}", v) for v in values]))
         for code, ranges in query.attr_ranges.items():
             if ranges and exclude != f"attr:{code}":
-                must.append(Query.boolean_query([(Occur.Should, self._spec_range(code, r)) for r in ranges]))
+                filters.append(_any([self._spec_range(f"{specs}.{code}", r) for r in ranges]))
         if query.energy_saving:
-            must.append(self._term("energy_saving", True))
+            filters.append(self._term(names["energy_saving"], True))
         if query.environmental:
-            must.append(self._term("environmental", True))
+            filters.append(self._term(names["environmental"], True))
+        if level == OFFER:
+            filters.extend(self._offer_clauses(query, exclude))
+        if not scoring and not filters:
+            filters.append(self._term("listed", True))  # everything, on product documents
+        if scored and scoring and filters:
+            return _all([*scoring, Query.const_score_query(_all(filters), 0.0)])
+        return _all(scoring + filters)
+
+    def _offer_clauses(self, query: SearchQuery, exclude: str | None) -> list[Query]:
+        clauses = []
         if exclude != "price" and (query.price_min is not None or query.price_max is not None):
-            must.append(
+            clauses.append(
                 Query.range_query(
                     self.schema,
                     "price_fen",
@@ -359,128 +514,229 @@ class TantivyBackend:
                 )
             )
         if query.region:
-            must.append(self._term("regions", query.region))
+            clauses.append(self._term("regions", query.region))
         if query.in_stock:
-            must.append(self._term("in_stock", True))
+            clauses.append(self._term("in_stock", True))
         if query.sme_only:
-            must.append(self._term("sme", True))
+            clauses.append(self._term("sme", True))
         if query.supplier_ids:
-            must.append(Query.term_set_query(self.schema, "supplier_id", list(query.supplier_ids)))
-        return Query.boolean_query([(Occur.Must, q) for q in must])
+            clauses.append(self._terms("supplier_id", query.supplier_ids))
+        return clauses
 
     # -- search --------------------------------------------------------------------------------
 
     def search(self, query: SearchQuery) -> SearchResult:
-        index = self._open()
-        searcher = index.searcher()
-        base = self._build(query)
-        needed = query.offset + query.per_page
+        searcher = self._open().searcher()
+        text = parse_text(query.text)
+        level = OFFER if has_offer_conditions(query) else PRODUCT
+        base = self._build(query, text, level)
 
-        aggs: dict = {"total": {"cardinality": {"field": "product_id"}}}
-        order = _AGG_ORDER.get(query.sort)
-        if order is None and parse_text(query.text).is_empty:
-            order = ("min", "product_id", "asc")  # relevance without text: stable by product id
-        if order is not None:
-            metric, field, direction = order
-            aggs["page"] = {
-                "terms": {"field": "product_id", "size": needed, "order": {"s": direction}},
-                "aggs": {"s": {metric: {"field": field}}},
-            }
-        # Facets whose own condition is not set are counted under the main query, in this call.
+        # Facets whose own condition is not set are counted under the main query, in one call.
         own = {f.name: self._facet_is_filtered(query, f) for f in query.facets}
-        for facet in query.facets:
-            if not own[facet.name]:
-                aggs[f"f:{facet.name}"] = self._facet_agg(facet)
-        result = searcher.aggregate(base, aggs)
-        total = int(result["total"]["value"])
-
-        if order is not None:
-            buckets = result["page"]["buckets"]
-            keyed = [(_sort_value(b["s"]["value"], direction), b["key"]) for b in buckets]
-            keyed.sort()
-            page_ids = [int(product_id) for _, product_id in keyed][query.offset : needed]
-            scores: dict[int, float] = {}
+        aggs = {f"f:{f.name}": self._facet_agg(f, level) for f in query.facets if not own[f.name]}
+        if level == PRODUCT:
+            total, hits = self._product_page(searcher, query, text, base)
         else:
-            page_ids, scores = self._by_relevance(searcher, base, needed)
-            page_ids = page_ids[query.offset : needed]
+            total, hits = self._offer_page(searcher, query, text, base)
+            if total is None:  # the page did not see every matching offer: count products
+                aggs["total"] = {"cardinality": {"field": "product_id"}}
+        result = searcher.aggregate(base, aggs) if aggs else {}
+        if total is None:
+            total = int(result["total"]["value"])
 
         facets: dict[str, Facet] = {}
         for facet in query.facets:
-            raw = (
-                result[f"f:{facet.name}"]
-                if not own[facet.name]
-                else searcher.aggregate(
-                    self._build(query, exclude=facet.name), {"f": self._facet_agg(facet)}
-                )["f"]
-            )
-            facets[facet.name] = self._facet(query, facet, raw)
-
-        hits = self._page_hits(searcher, base, page_ids, scores)
+            if own[facet.name]:
+                facet_level = OFFER if has_offer_conditions(query, exclude=facet.name) else PRODUCT
+                facet_query = self._build(query, text, facet_level, exclude=facet.name)
+                raw = searcher.aggregate(facet_query, {"f": self._facet_agg(facet, facet_level)})["f"]
+            else:
+                facet_level, raw = level, result[f"f:{facet.name}"]
+            facets[facet.name] = self._facet(query, facet, raw, facet_level)
         return SearchResult(
             total=total, hits=tuple(hits), facets=facets, page=query.page, per_page=query.per_page
         )
 
-    def _by_relevance(self, searcher, base: Query, needed: int) -> tuple[list[int], dict[int, float]]:
-        """Products in order of their best-scoring offer; ties by product id."""
-        limit = max(needed * 4, 64)
-        while True:
-            result = searcher.search(base, limit, count=True)
-            addresses = [address for _, address in result.hits]
-            product_ids = searcher.fast_field_values("product_id", addresses)
-            best: dict[int, float] = {}
-            for (score, _), product_id in zip(result.hits, product_ids, strict=True):
-                if product_id not in best:
-                    best[product_id] = score
-            if len(best) >= needed or len(result.hits) >= result.count:
-                ranked = sorted(best, key=lambda pid: (-best[pid], pid))
-                return ranked, best
-            limit *= 4
+    # -- pages of product documents ------------------------------------------------------------
 
-    def _page_hits(
-        self, searcher, base: Query, page_ids: list[int], scores: dict[int, float]
-    ) -> list[ProductHit]:
-        if not page_ids:
-            return []
-        query = Query.boolean_query(
-            [
-                (Occur.Must, base),
-                (Occur.Must, Query.term_set_query(self.schema, "product_id", page_ids)),
-            ]
+    def _product_page(
+        self, searcher, query: SearchQuery, text: TextQuery, base: Query
+    ) -> tuple[int, list[ProductHit]]:
+        """The total and the page, from product documents (no offer-level conditions)."""
+        if query.sort is Sort.RELEVANCE and not text.is_empty:
+            return self._product_page_by_score(searcher, query, text)
+        field, descending = _PRODUCT_ORDER[query.sort]
+        # Unique keys (product id, or packed with it): the engine pages exactly.
+        result = searcher.search(
+            base,
+            max(1, query.per_page),
+            count=True,
+            order_by_field=field,
+            order=Order.Desc if descending else Order.Asc,
+            offset=query.offset,
         )
-        limit = len(page_ids) * 16
+        return result.count, self._product_hits(searcher, [address for _, address in result.hits], {})
+
+    def _product_page_by_score(
+        self, searcher, query: SearchQuery, text: TextQuery
+    ) -> tuple[int, list[ProductHit]]:
+        """Products by score, ties by product id: fetch until the page's last score is followed
+        by a lower one, so every product tied with it is known. Similar names score alike, so
+        ties are common: start well past the page and grow fast (each try runs the query again,
+        and a longer top-k costs little more)."""
+        scored = self._build(query, text, PRODUCT, scored=True)
+        needed = query.offset + query.per_page
+        limit = needed * 8 + 64
+        while True:
+            result = searcher.search(scored, limit, count=True)
+            hits = result.hits
+            if len(hits) < limit or hits[needed - 1][0] != hits[-1][0]:
+                break
+            limit *= 16
+        addresses = [address for _, address in hits]
+        product_ids = searcher.fast_field_values("product_id", addresses)
+        ranked = sorted(zip(hits, product_ids, strict=True), key=lambda pair: (-pair[0][0], pair[1]))[
+            query.offset : needed
+        ]
+        scores = {product_id: score for (score, _), product_id in ranked}
+        return result.count, self._product_hits(searcher, [hit[1] for hit, _ in ranked], scores)
+
+    def _product_hits(self, searcher, addresses: list, scores: dict[int, float]) -> list[ProductHit]:
+        columns = [
+            searcher.fast_field_values(name, addresses)
+            for name in ("product_id", "min_price_fen", "min_offer_id", "supplier_count")
+        ]
+        return [
+            ProductHit(
+                product_id=product_id,
+                min_price=_yuan(price),
+                offer_id=offer_id,
+                supplier_count=suppliers,
+                score=scores.get(product_id),
+            )
+            for product_id, price, offer_id, suppliers in zip(*columns, strict=True)
+        ]
+
+    # -- pages of offer documents --------------------------------------------------------------
+
+    def _offer_page(
+        self, searcher, query: SearchQuery, text: TextQuery, base: Query
+    ) -> tuple[int | None, list[ProductHit]]:
+        """The page from offer documents: the top offers in the sort order, each product ranked
+        by its first offer, fetching more offers until the page is certain. Also the exact total
+        when every matching offer was fetched on the way (``cardinality`` only estimates)."""
+        needed = query.offset + query.per_page
+        if query.sort is Sort.PRICE_DESC:
+            return self._offer_page_by_min_price_desc(searcher, query, base)
+        scored = query.sort is Sort.RELEVANCE and not text.is_empty
+        if scored:
+            ranking, field, descending = self._build(query, text, OFFER, scored=True), None, True
+        else:
+            (field, descending), ranking = _OFFER_ORDER[query.sort], base
+        limit = needed * 8 + 64
+        while True:
+            if field is None:
+                hits = searcher.search(ranking, limit, count=False).hits
+            else:
+                order = Order.Desc if descending else Order.Asc
+                hits = searcher.search(ranking, limit, count=False, order_by_field=field, order=order).hits
+            product_ids = searcher.fast_field_values("product_id", [address for _, address in hits])
+            first: dict[int, float] = {}
+            for (value, _), product_id in zip(hits, product_ids, strict=True):
+                first.setdefault(product_id, -value if descending else value)
+            if len(hits) < limit:  # every matching offer seen
+                ranked = list(first)
+            else:
+                # Products not seen rank after the last offer seen. Keys are unique per product
+                # (a product's score is not: a tie with the last offer may be incomplete).
+                last = -hits[-1][0] if descending else hits[-1][0]
+                ranked = [pid for pid, key in first.items() if key < last or (not scored and key == last)]
+            if len(hits) < limit or len(ranked) >= needed:
+                break
+            limit *= 8
+        page = sorted(ranked, key=lambda pid: (first[pid], pid))[query.offset : needed]
+        summaries = self._offer_summaries(searcher, base, page)
+        exact_total = len(first) if len(hits) < limit else None
+        scores = {pid: -first[pid] for pid in page} if scored else {}
+        return exact_total, [self._offer_hit(pid, summaries[pid], scores.get(pid)) for pid in page]
+
+    def _offer_page_by_min_price_desc(
+        self, searcher, query: SearchQuery, base: Query
+    ) -> tuple[int | None, list[ProductHit]]:
+        """Highest lowest-matching-price first. Offers come by descending price, so a product's
+        first offer is its dearest, not its lowest: summarize the products seen and keep those
+        whose lowest matching offer still ranks above the last offer fetched (every product not
+        seen, or not kept, has a matching offer at or below it)."""
+        needed = query.offset + query.per_page
+        limit = needed * 8 + 64
+        while True:
+            hits = searcher.search(
+                base, limit, count=False, order_by_field="sort_price_desc", order=Order.Desc
+            ).hits
+            product_ids = searcher.fast_field_values("product_id", [address for _, address in hits])
+            summaries = self._offer_summaries(searcher, base, list(dict.fromkeys(product_ids)))
+            if len(hits) < limit:
+                kept = list(summaries)
+            else:
+                last = hits[-1][0]
+                kept = [
+                    pid
+                    for pid, summary in summaries.items()
+                    if _key(summary.price_fen, pid, descending=True) > last
+                ]
+            if len(hits) < limit or len(kept) >= needed:
+                break
+            limit *= 8
+        kept.sort(key=lambda pid: (-summaries[pid].price_fen, pid))
+        total = len(summaries) if len(hits) < limit else None
+        return total, [self._offer_hit(pid, summaries[pid], None) for pid in kept[query.offset : needed]]
+
+    def _offer_summaries(self, searcher, base: Query, product_ids: list[int]) -> dict[int, _OfferSummary]:
+        """Each product's lowest matching offer (ties: lowest offer id) and matching suppliers."""
+        if not product_ids:
+            return {}
+        query = Query.const_score_query(
+            Query.boolean_query(
+                [
+                    (Occur.Must, base),
+                    (Occur.Must, Query.term_set_query(self.schema, "product_id", product_ids)),
+                ]
+            ),
+            1.0,
+        )
+        limit = len(product_ids) * 16
         while True:
             result = searcher.search(query, limit, count=True)
             if len(result.hits) >= result.count:
                 break
             limit = result.count
         addresses = [address for _, address in result.hits]
-        columns = {
-            name: searcher.fast_field_values(name, addresses)
-            for name in ("product_id", "offer_id", "supplier_id", "price_fen")
-        }
         best: dict[int, tuple[int, int]] = {}
         suppliers: dict[int, set[int]] = {}
         for product_id, offer_id, supplier_id, price in zip(
-            columns["product_id"],
-            columns["offer_id"],
-            columns["supplier_id"],
-            columns["price_fen"],
+            *(
+                searcher.fast_field_values(name, addresses)
+                for name in ("product_id", "offer_id", "supplier_id", "price_fen")
+            ),
             strict=True,
         ):
             if product_id not in best or (price, offer_id) < best[product_id]:
                 best[product_id] = (price, offer_id)
             suppliers.setdefault(product_id, set()).add(supplier_id)
-        return [
-            ProductHit(
-                product_id=pid,
-                min_price=(Decimal(best[pid][0]) / 100).quantize(Decimal("0.01")),
-                offer_id=best[pid][1],
-                supplier_count=len(suppliers[pid]),
-                score=scores.get(pid),
-            )
-            for pid in page_ids
-            if pid in best
-        ]
+        return {
+            pid: _OfferSummary(price_fen=price, offer_id=offer_id, suppliers=len(suppliers[pid]))
+            for pid, (price, offer_id) in best.items()
+        }
+
+    @staticmethod
+    def _offer_hit(product_id: int, summary: _OfferSummary, score: float | None) -> ProductHit:
+        return ProductHit(
+            product_id=product_id,
+            min_price=_yuan(summary.price_fen),
+            offer_id=summary.offer_id,
+            supplier_count=summary.suppliers,
+            score=score,
+        )
 
     # -- facets --------------------------------------------------------------------------------
 
@@ -496,16 +752,16 @@ class TantivyBackend:
         return bool(code and (query.attr_terms.get(code) or query.attr_ranges.get(code)))
 
     @staticmethod
-    def _facet_field(facet: FacetRequest) -> str:
+    def _facet_field(facet: FacetRequest, level: str) -> str:
         if facet.name == "price":
-            return "price_fen"
+            return "price_fen" if level == OFFER else "prices_fen"
         if facet.attr_code:
-            return f"specs.{facet.attr_code}"
-        return facet.name  # brand, category
+            return f"{_NAMES[level]['specs']}.{facet.attr_code}"
+        return _NAMES[level][facet.name]  # brand, category
 
-    def _facet_agg(self, facet: FacetRequest) -> dict:
-        products = {"p": {"cardinality": {"field": "product_id"}}}
-        field = self._facet_field(facet)
+    def _facet_agg(self, facet: FacetRequest, level: str) -> dict:
+        """Product documents are counted as they are; offer documents by distinct product."""
+        field = self._facet_field(facet, level)
         if facet.kind is FacetKind.RANGES:
             scale = 100 if facet.name == "price" else 1
             ranges = []
@@ -516,34 +772,38 @@ class TantivyBackend:
                 if rng.high is not None:
                     bound["to"] = rng.high * scale
                 ranges.append(bound)
-            return {"range": {"field": field, "ranges": ranges}, "aggs": products}
-        return {"terms": {"field": field, "size": facet.size * FACET_SLACK}, "aggs": products}
+            agg: dict = {"range": {"field": field, "ranges": ranges}}
+        else:
+            agg = {"terms": {"field": field, "size": facet.size * FACET_SLACK}}
+        if level == OFFER:
+            agg["aggs"] = {"p": {"cardinality": {"field": "product_id"}}}
+        return agg
 
-    def _facet(self, query: SearchQuery, facet: FacetRequest, raw: dict) -> Facet:
+    def _facet(self, query: SearchQuery, facet: FacetRequest, raw: dict, level: str) -> Facet:
+        def count(bucket: dict) -> int:
+            if level == PRODUCT or not bucket["doc_count"]:
+                return int(bucket["doc_count"])
+            return int(bucket["p"]["value"])
+
         buckets: list[FacetBucket] = []
         if facet.kind is FacetKind.RANGES:
-            counted = raw["buckets"]
-            for rng, bucket in zip(facet.ranges, counted, strict=True):
-                count = int(bucket["p"]["value"]) if bucket["doc_count"] else 0
+            for rng, bucket in zip(facet.ranges, raw["buckets"], strict=True):
                 buckets.append(
                     FacetBucket(
-                        key=rng.key, count=count, value=rng, selected=self._range_selected(query, facet, rng)
+                        key=rng.key,
+                        count=count(bucket),
+                        value=rng,
+                        selected=self._range_selected(query, facet, rng),
                     )
                 )
             return Facet(name=facet.name, buckets=tuple(buckets))
         selected = self._selected_values(query, facet)
         for bucket in raw["buckets"]:
             value = _bucket_value(bucket)
-            count = int(bucket["p"]["value"])
-            if count:
-                buckets.append(
-                    FacetBucket(
-                        key=format_key(value),
-                        count=count,
-                        value=value,
-                        selected=format_key(value) in selected,
-                    )
-                )
+            products = count(bucket)
+            if products:
+                key = format_key(value)
+                buckets.append(FacetBucket(key=key, count=products, value=value, selected=key in selected))
         buckets.sort(key=lambda b: (-b.count, b.key))
         return Facet(name=facet.name, buckets=tuple(buckets[: facet.size]))
 
@@ -564,17 +824,34 @@ class TantivyBackend:
         return bool(facet.attr_code) and rng in query.attr_ranges.get(facet.attr_code, ())
 
 
-# Sorts done by ordering a terms aggregation on product_id: (metric, field, direction).
-_AGG_ORDER: dict[Sort, tuple[str, str, str]] = {
-    Sort.PRICE_ASC: ("min", "price_fen", "asc"),
-    Sort.PRICE_DESC: ("min", "price_fen", "desc"),
-    Sort.RATING: ("max", "rating", "desc"),
-    Sort.NEWEST: ("max", "listed_at", "desc"),
+# Orders as (field, descending). Relevance without text is by product id. Product documents
+# carry their lowest price's key; offer documents their own price's.
+_PRODUCT_ORDER: dict[Sort, tuple[str, bool]] = {
+    Sort.RELEVANCE: ("product_id", False),
+    Sort.PRICE_ASC: ("sort_price_asc", False),
+    Sort.PRICE_DESC: ("sort_price_desc", True),
+    Sort.RATING: ("sort_rating", True),
+    Sort.NEWEST: ("sort_newest", True),
+}
+# PRICE_DESC over offers is not here: see _offer_page_by_min_price_desc.
+_OFFER_ORDER: dict[Sort, tuple[str, bool]] = {
+    Sort.RELEVANCE: ("product_id", False),
+    Sort.PRICE_ASC: ("sort_price_asc", False),
+    Sort.RATING: ("sort_rating", True),
+    Sort.NEWEST: ("sort_newest", True),
 }
 
 
-def _sort_value(value: float, direction: str) -> float:
-    return -value if direction == "desc" else value
+def _all(clauses: list[Query]) -> Query:
+    return clauses[0] if len(clauses) == 1 else Query.boolean_query([(Occur.Must, c) for c in clauses])
+
+
+def _any(clauses: list[Query]) -> Query:
+    return clauses[0] if len(clauses) == 1 else Query.boolean_query([(Occur.Should, c) for c in clauses])
+
+
+def _yuan(fen: int) -> Decimal:
+    return (Decimal(fen) / 100).quantize(Decimal("0.01"))
 
 
 def _number(value: float) -> str:
