@@ -76,39 +76,84 @@ def test_money_columns_are_numeric_14_2_with_checks(empty_database):
         db.engine.dispose()
 
 
+DAY = "2026-01-01"
+SEED_ROWS = [
+    (
+        "organizations",
+        {
+            "id": 1,
+            "code": "S1",
+            "name": "供应商",
+            "kind": "supplier",
+            "region_code": "110000",
+            "is_sme": True,
+            "is_active": True,
+            "created_at": DAY,
+            "updated_at": DAY,
+        },
+    ),
+    (
+        "categories",
+        {
+            "id": 1,
+            "catalog_version": "2022",
+            "code": "A02010105",
+            "name": "台式计算机",
+            "level": 4,
+            "kind": "goods",
+            "description": "",
+            "is_leaf": True,
+        },
+    ),
+    (
+        "products",
+        {
+            "id": 1,
+            "category_id": 1,
+            "brand": "联想",
+            "model": "M1",
+            "manufacturer": "联想",
+            "name": "联想 M1",
+            "dedup_key": "联想|m1",
+            "specs": "{}",
+            "energy_saving": False,
+            "environmental": False,
+            "origin": "domestic",
+            "description": "",
+            "is_active": True,
+            "row_version": 1,
+            "created_at": DAY,
+            "updated_at": DAY,
+        },
+    ),
+    (
+        "offers",
+        {
+            "id": 1,
+            "product_id": 1,
+            "supplier_id": 1,
+            "supplier_sku": "SKU1",
+            "price": "4999.00",
+            "stock": 1,
+            "regions": "[]",
+            "warranty_months": 12,
+            "lead_time_days": 3,
+            "status": "listed",
+            "created_at": DAY,
+            "updated_at": DAY,
+        },
+    ),
+]
+
+
 def test_upgrading_a_database_that_holds_data_keeps_it(empty_database):
     """Batch migrations rebuild SQLite tables; rows that others reference must survive that."""
     app = create_app(make_test_config(empty_database))
     with app.app_context():
         upgrade(revision="483206d3fd72")
         with db.engine.begin() as connection:
-            connection.execute(
-                sa.text(
-                    "INSERT INTO organizations (id, code, name, kind, region_code, is_sme, is_active, created_at, "
-                    "updated_at) VALUES (1, 'S1', '供应商', 'supplier', '110000', true, true, '2026-01-01', '2026-01-01')"
-                )
-            )
-            connection.execute(
-                sa.text(
-                    "INSERT INTO categories (id, catalog_version, code, name, level, kind, description, is_leaf) "
-                    "VALUES (1, '2022', 'A02010105', '台式计算机', 4, 'goods', '', true)"
-                )
-            )
-            connection.execute(
-                sa.text(
-                    "INSERT INTO products (id, category_id, brand, model, manufacturer, name, dedup_key, specs, "
-                    "energy_saving, environmental, origin, description, is_active, row_version, created_at, updated_at) "
-                    "VALUES (1, 1, '联想', 'M1', '联想', '联想 M1', '联想|m1', '{}', false, false, 'domestic', '', true, 1, "
-                    "'2026-01-01', '2026-01-01')"
-                )
-            )
-            connection.execute(
-                sa.text(
-                    "INSERT INTO offers (id, product_id, supplier_id, supplier_sku, price, stock, regions, "
-                    "warranty_months, lead_time_days, status, created_at, updated_at) VALUES (1, 1, 1, 'SKU1', 4999.00, 1, "
-                    "'[]', 12, 3, 'listed', '2026-01-01', '2026-01-01')"
-                )
-            )
+            for table, row in SEED_ROWS:
+                connection.execute(sa.table(table, *map(sa.column, row)).insert().values(**row))
         upgrade()
         with db.engine.connect() as connection:
             assert connection.execute(sa.text("SELECT search_dirty FROM products WHERE id = 1")).scalar() in (
