@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -56,6 +57,14 @@ class Config:
     # Public pages that cost a search: generous for people, a wall for scrapers.
     SEARCH_RATE_LIMIT = os.environ.get("SEARCH_RATE_LIMIT", "120 per minute")
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # forms; catalog uploads get their own limit
+    # Catalog uploads: stored under UPLOAD_DIR/<batch id>/; the file limit is the upload route's
+    # own request limit (the form around it gets a little more).
+    UPLOAD_DIR = str(INSTANCE_DIR / "uploads")
+    CATALOG_UPLOAD_MAX_BYTES = 50 * 1024 * 1024
+    CATALOG_IMPORT_IN_THREAD = False  # in-process jobs: run the import in a thread of its own
+    CATALOG_IMPORT_JOB_TIMEOUT = 3600  # seconds, for RQ (its default of 180 s is too short)
+    # The supplier API's batch upsert: up to 1,000 records in a body of at most this many bytes.
+    API_BATCH_MAX_BYTES = 8 * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 500 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -87,6 +96,9 @@ class DevelopmentConfig(Config):
             cls.REDIS_URL = os.environ["REDIS_URL"]
             cls.JOBS_BACKEND = os.environ.get("JOBS_BACKEND", "rq")
         cls.SCHEDULER_THREAD = os.environ.get("EMALL_SCHEDULER") == "thread"
+        cls.UPLOAD_DIR = os.environ.get("UPLOAD_DIR", cls.UPLOAD_DIR)
+        # The development server answers an upload at once; its job runs beside it.
+        cls.CATALOG_IMPORT_IN_THREAD = cls.JOBS_BACKEND == "inprocess"
 
 
 class ProductionConfig(Config):
@@ -115,6 +127,8 @@ class ProductionConfig(Config):
         if cls.ELASTICSEARCH_URL:
             cls.SEARCH_BACKEND = "elasticsearch"
         cls.PAYMENTS_PROVIDER = os.environ.get("PAYMENTS_PROVIDER", "http")
+        # Web processes and RQ workers must see the same directory (a shared volume).
+        cls.UPLOAD_DIR = os.environ.get("UPLOAD_DIR", cls.UPLOAD_DIR)
 
 
 class TestConfig(Config):
@@ -124,6 +138,8 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     # Tests log in often; the rate-limit tests set a small limit themselves.
     LOGIN_RATE_LIMIT = "1000 per minute"
+    # Never the repository's instance/ folder (created on first use; tests may point it elsewhere).
+    UPLOAD_DIR = str(Path(tempfile.gettempdir()) / "emall-test-uploads")
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -100,9 +100,11 @@ def _register_models() -> None:
     from app.auth import models as _auth  # noqa: F401
     from app.catalog import indexing as _indexing  # noqa: F401  (registers the flush listeners)
     from app.catalog import models as _catalog  # noqa: F401
+    from app.catalog_upload import models as _catalog_upload  # noqa: F401
     from app.compare import models as _compare  # noqa: F401
     from app.core import audit as _audit  # noqa: F401
     from app.procurement import models as _procurement  # noqa: F401
+    from app.review import models as _review  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -112,8 +114,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.catalog.search_views import bp as search_bp
     from app.catalog.supplier_views import bp as supplier_bp
     from app.catalog.views import bp as catalog_bp
+    from app.catalog_upload.views import bp as catalog_upload_bp
     from app.compare.views import bp as compare_bp
     from app.procurement.views import bp as procurement_bp
+    from app.review.views import bp as review_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(catalog_bp)
@@ -122,6 +126,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(search_bp)
     app.register_blueprint(api_tokens_bp)
     app.register_blueprint(compare_bp)
+    app.register_blueprint(catalog_upload_bp)
+    app.register_blueprint(review_bp)
     init_api(app)
 
 

@@ -55,7 +55,9 @@ def build_world(tag: str) -> World:
     offer = factories.offer(supplier=supplier, supplier_sku=f"SKU-{tag}-SECRET", status=OfferStatus.DRAFT)
     records = {"plan_id": plan.id, "offer_id": offer.id}
     records.update(owned_extra_records(tag, users))
-    return World(users=users, records=records, secrets=[plan.plan_no, offer.supplier_sku])
+    return World(
+        users=users, records=records, secrets=[plan.plan_no, offer.supplier_sku, f"{tag}-BATCH-SECRET"]
+    )
 
 
 def owned_extra_records(tag: str, users: dict[Role, User]) -> dict[str, int]:
@@ -78,7 +80,16 @@ def owned_extra_records(tag: str, users: dict[Role, User]) -> dict[str, int]:
         record = compare_services.save_record(
             users[Role.PURCHASER], [p.id for p in listed], title=f"{tag}比价记录"
         )
-    return {"token_id": token[0].id, "record_id": record.id}
+    batch = _failed_batch(tag, users[Role.SUPPLIER])
+    return {"token_id": token[0].id, "record_id": record.id, "batch_id": batch.id}
+
+
+def _failed_batch(tag: str, supplier):
+    """A catalog upload that failed validation, so it has an error report to download."""
+    from tests.catalog_upload.helpers import ensure_registry_category, row, rows_file, upload
+
+    data = rows_file([row(supplier_sku=f"SKU-{tag}-BATCH", memory_gb="十六")])
+    return upload(supplier, ensure_registry_category(), data, f"{tag}-BATCH-SECRET.csv")
 
 
 def owned_rules(app: Flask):
@@ -95,7 +106,7 @@ def owned_rules(app: Flask):
     return rules
 
 
-OWNED_ARG_NAMES = ("plan_id", "offer_id", "token_id", "record_id")
+OWNED_ARG_NAMES = ("plan_id", "offer_id", "token_id", "record_id", "batch_id")
 
 
 def _url(app: Flask, rule, records: dict[str, int]) -> str:
@@ -124,6 +135,7 @@ def test_every_owned_record_is_out_of_reach_of_other_organizations(app, db_sessi
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 url = _url(app, rule, theirs.records)
                 response = _request(client, method, url)
+                response.close()
                 allowed = method == "GET" and role in CROSS_ORG_READERS.get(arg, ())
                 if allowed:
                     assert response.status_code == 200, (role, method, url, response.status_code)
@@ -142,6 +154,7 @@ def test_owners_do_reach_their_own_records(app, db_session):
         "offer_id": Role.SUPPLIER,
         "token_id": Role.SUPPLIER,
         "record_id": Role.PURCHASER,
+        "batch_id": Role.SUPPLIER,
     }
     for rule in owned_rules(app):
         if "GET" not in rule.methods:
@@ -150,11 +163,14 @@ def test_owners_do_reach_their_own_records(app, db_session):
         client = app.test_client()
         login(client, world.users[owner_role[arg]].username)
         url = _url(app, rule, world.records)
-        assert client.get(url).status_code == 200, url
+        response = client.get(url)
+        response.close()  # downloads are streamed from files
+        assert response.status_code == 200, url
 
 
 @pytest.mark.parametrize(
-    "endpoint", ["procurement.plan_list", "supplier.offer_list", "api_tokens.token_list"]
+    "endpoint",
+    ["procurement.plan_list", "supplier.offer_list", "api_tokens.token_list", "catalog_upload.uploads"],
 )
 def test_list_pages_never_show_another_organizations_records(app, db_session, endpoint):
     mine, theirs = build_world("丁"), build_world("戊")

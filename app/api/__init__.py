@@ -89,9 +89,10 @@ def init_app(app: Flask) -> None:
             "description": "API 令牌（gpm_ 开头），在“API 令牌”页面签发，只显示一次。",
         },
     )
+    from app.api.catalog_upload import offer_writes_bp
     from app.api.search import search_bp
 
-    for blueprint in (*BLUEPRINTS, search_bp):
+    for blueprint in (*BLUEPRINTS, search_bp, offer_writes_bp):
         api.register_blueprint(blueprint)
     app.extensions[SPEC_EXTENSION] = api.spec
 

@@ -13,6 +13,7 @@ from app.auth.models import Role
 from app.catalog.models import Offer, OfferStatus
 from app.catalog.schemas import SupplierOfferQuery
 from app.extensions import db
+from app.review.models import OfferSubmission, ReviewDecision
 
 bp = Blueprint("supplier", __name__, url_prefix="/supplier")
 
@@ -48,4 +49,18 @@ def offer_detail(offer_id: int):
         .where(Offer.id == offer_id)
         .options(selectinload(Offer.product), selectinload(Offer.price_history))
     )
-    return render_template("catalog/supplier_offer_detail.html", offer=offer)
+    # The operators' review decisions, newest first, and what is waiting for review now.
+    decisions = db.session.scalars(
+        select(ReviewDecision)
+        .where(ReviewDecision.offer_id == offer.id)
+        .order_by(ReviewDecision.created_at.desc(), ReviewDecision.id.desc())
+    ).all()
+    submission = db.session.scalars(
+        select(OfferSubmission)
+        .where(OfferSubmission.offer_id == offer.id, OfferSubmission.closed_at.is_(None))
+        .order_by(OfferSubmission.submitted_at.desc())
+        .limit(1)
+    ).first()
+    return render_template(
+        "catalog/supplier_offer_detail.html", offer=offer, decisions=decisions, submission=submission
+    )

@@ -75,13 +75,14 @@ def test_language_switch_ignores_unknown_languages_and_offsite_targets(client):
 
 
 BUYING_SIDE_NAV = ["首页", "商品", "商品对比", "采购计划", "比价记录", "API 令牌"]
-SUPPLIER_NAV = ["首页", "商品", "商品对比", "我的报价", "API 令牌"]
+SUPPLIER_NAV = ["首页", "商品", "商品对比", "我的报价", "批量导入", "API 令牌"]
+OPERATOR_NAV = ["首页", "商品", "商品对比", "采购计划", "比价记录", "上架审核", "API 令牌"]
 ROLE_CASES = [
     # role, organization kind, role label, navigation
     (Role.PURCHASER, OrgKind.PURCHASING_UNIT, "采购经办人", BUYING_SIDE_NAV),
     (Role.APPROVER, OrgKind.PURCHASING_UNIT, "审批人", BUYING_SIDE_NAV),
     (Role.SUPPLIER, OrgKind.SUPPLIER, "供应商", SUPPLIER_NAV),
-    (Role.OPERATOR, OrgKind.OPERATOR, "卖场运营", BUYING_SIDE_NAV),
+    (Role.OPERATOR, OrgKind.OPERATOR, "卖场运营", OPERATOR_NAV),
     (Role.REGULATOR, OrgKind.REGULATOR, "财政监管", BUYING_SIDE_NAV),
     (Role.FINANCE, OrgKind.FINANCE, "财政系统", BUYING_SIDE_NAV),
 ]

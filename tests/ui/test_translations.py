@@ -92,5 +92,6 @@ def test_placeholders_match(english):
 def test_compiled_catalogue_translates(compiled_translations):
     translations = Translations.load(str(TRANSLATIONS_DIR), ["en"])
     assert translations.gettext("政府采购电子卖场") == "Government Procurement E-Mall"
-    assert translations.ngettext("共 %(num)s 件商品", "共 %(num)s 件商品", 1) == "%(num)s product"
-    assert translations.ngettext("共 %(num)s 件商品", "共 %(num)s 件商品", 2) == "%(num)s products"
+    # A plural message still in use (the product list that had 共 %(num)s 件商品 is gone).
+    assert translations.ngettext("共 %(num)s 条报价", "共 %(num)s 条报价", 1) == "%(num)s offer"
+    assert translations.ngettext("共 %(num)s 条报价", "共 %(num)s 条报价", 2) == "%(num)s offers"
