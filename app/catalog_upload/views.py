@@ -74,11 +74,14 @@ def _limits() -> Limits:
     return DEFAULT_LIMITS if limit == DEFAULT_LIMITS.max_file_bytes else Limits(max_file_bytes=limit)
 
 
+def size_text(size: int) -> str:
+    return f"{size // (1024 * 1024)} MB" if size >= 1024 * 1024 else f"{max(1, size // 1024)} KB"
+
+
 def _too_large_message() -> str:
-    megabytes = current_app.config["CATALOG_UPLOAD_MAX_BYTES"] // (1024 * 1024)
     return _(
-        "文件超过 %(mb)s MB 上限，未上传。请拆分为多个文件分别上传，或删除图片、多余的工作表后另存。",
-        mb=megabytes,
+        "文件超过 %(size)s 上限，未上传。请拆分为多个文件分别上传，或删除图片、多余的工作表后另存。",
+        size=size_text(current_app.config["CATALOG_UPLOAD_MAX_BYTES"]),
     )
 
 
@@ -153,7 +156,7 @@ def _render_uploads(status: int = 200, errors: dict | None = None, form: dict | 
             categories=lookups.leaf_categories_with_registry(),
             errors=errors or {},
             form=form or {},
-            max_mb=current_app.config["CATALOG_UPLOAD_MAX_BYTES"] // (1024 * 1024),
+            max_size=size_text(current_app.config["CATALOG_UPLOAD_MAX_BYTES"]),
             max_rows=DEFAULT_LIMITS.max_rows,
             **args,
         ),

@@ -20,6 +20,8 @@ CROSS_ORG_READERS = {
     "plan_id": {OrgKind.FINANCE, OrgKind.OPERATOR, OrgKind.REGULATOR},
     "record_id": {OrgKind.FINANCE, OrgKind.OPERATOR, OrgKind.REGULATOR},
 }
+# A valid body for each write endpoint naming an owned record.
+WRITE_BODIES = {"api_v1_offer_writes.offer_patch": {"stock": 1}}
 OWNER_KIND = {
     "plan_id": OrgKind.PURCHASING_UNIT,
     "offer_id": OrgKind.SUPPLIER,
@@ -71,20 +73,29 @@ def test_no_token_reaches_another_organizations_records(app, client):
     for kind, token in mine.items():
         for rule in rules:
             arg = next(a for a in rule.arguments if a in OWNED_ARGS)
-            response = client.get(_url(app, rule, theirs), headers=bearer(token))
-            if kind in CROSS_ORG_READERS.get(arg, ()):
-                assert response.status_code == 200, (kind, rule.rule)
-            else:
-                assert response.status_code in (403, 404), (kind, rule.rule, response.status_code)
-                assert response.mimetype == "application/json"
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                # A write carries a valid body, so only ownership can refuse it.
+                body = WRITE_BODIES.get(rule.endpoint) if method != "GET" else None
+                response = client.open(
+                    _url(app, rule, theirs), method=method, json=body, headers=bearer(token)
+                )
+                if method == "GET" and kind in CROSS_ORG_READERS.get(arg, ()):
+                    assert response.status_code == 200, (kind, rule.rule)
+                else:
+                    assert response.status_code in (403, 404), (kind, method, rule.rule, response.status_code)
+                    assert response.mimetype == "application/json"
 
 
 def test_owners_reach_their_own_records(app, client):
     tokens, records, _ = _world("丙")
     for rule in _owned_api_rules(app):
         arg = next(a for a in rule.arguments if a in OWNED_ARGS)
-        response = client.get(_url(app, rule, records), headers=bearer(tokens[OWNER_KIND[arg]]))
-        assert response.status_code == 200, rule.rule
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            body = WRITE_BODIES.get(rule.endpoint) if method != "GET" else None
+            response = client.open(
+                _url(app, rule, records), method=method, json=body, headers=bearer(tokens[OWNER_KIND[arg]])
+            )
+            assert response.status_code == 200, (method, rule.rule)
 
 
 def test_lists_never_show_another_organizations_records(app, client):

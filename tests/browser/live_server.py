@@ -17,7 +17,8 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from app import create_app
 from app.auth.models import OrgKind, Role
-from app.catalog.models import Category
+from app.catalog.models import Attribute, Category
+from app.catalog.registry import REGISTRY_BY_CODE, _row_values
 from app.extensions import db
 from tests import factories
 from tests.conftest import make_test_config
@@ -31,6 +32,10 @@ class Seeded:
     purchaser_name: str = "王采购"
     unit_name: str = "市财政局办公室"
     supplier_username: str = "vendor01"
+    supplier_name: str = "北京华信科技有限公司"
+    operator_username: str = "operator01"
+    # A leaf with an attribute registry and no goods yet: catalog uploads start from it.
+    upload_category_code: str = "A02021104"
     leaf_names: list[str] = field(default_factory=list)
 
 
@@ -50,7 +55,7 @@ def seed(seeded: Seeded) -> None:
         unit, Role.PURCHASER, username=seeded.purchaser_username, display_name=seeded.purchaser_name
     )
     factories.plan(unit, plan_no="PLAN-2026-00001", name="2026年办公设备购置")
-    supplier_a = factories.org(OrgKind.SUPPLIER, code="SUP0001", name="北京华信科技有限公司", is_sme=True)
+    supplier_a = factories.org(OrgKind.SUPPLIER, code="SUP0001", name=seeded.supplier_name, is_sme=True)
     supplier_b = factories.org(OrgKind.SUPPLIER, code="SUP0002", name="中科办公设备有限公司")
     factories.user(supplier_a, Role.SUPPLIER, username=seeded.supplier_username, display_name="李供应")
 
@@ -66,6 +71,13 @@ def seed(seeded: Seeded) -> None:
     furniture2 = _category("A05010000", "家具", 2, furniture, leaf=False)
     desks = _category("A05010200", "台、桌类", 3, furniture2)
     seeded.leaf_names = [desktops.name, laptops.name, laser.name, desks.name]
+    io_devices = _category("A02021100", "输入输出设备", 3, office, leaf=False)
+    monitors = _category(seeded.upload_category_code, "液晶显示器", 4, io_devices)
+    registry = REGISTRY_BY_CODE[monitors.code]
+    for index, definition in enumerate(registry.attributes, start=1):
+        monitors.attributes.append(Attribute(code=definition.code, **_row_values(definition, index * 10)))
+    operator = factories.org(OrgKind.OPERATOR, code="OPS0001", name="市政府采购中心")
+    factories.user(operator, Role.OPERATOR, username=seeded.operator_username, display_name="赵运营")
 
     goods = [
         (desktops, "联想", "启天 M455", Decimal("4899.00")),
@@ -109,6 +121,8 @@ def start_live_server(workdir: Path) -> LiveServer:
         f"sqlite:///{workdir / 'browser.sqlite3'}",
         LOGIN_RATE_LIMIT="1000 per minute",  # every test logs in; the limit has its own tests
         SEARCH_INDEX_DIR=str(workdir / "search"),
+        UPLOAD_DIR=str(workdir / "uploads"),
+        CATALOG_IMPORT_IN_THREAD=True,  # as the development server runs it: the page polls the job
     )
     app = create_app(config)
     seeded = Seeded()
