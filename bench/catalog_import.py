@@ -6,10 +6,8 @@
 Generates a valid catalog file of N rows for one category (台式计算机 by default) from its real
 attribute registry: about 90 % of the rows quote products of an existing catalogue of 5,000
 canonical products (specs filled in, as suppliers do, so they are compared), the rest propose new
-products. Then a fresh child process imports it — open (format detection, encoding detection or
-the zip checks), header binding, streaming parse and validation against an in-memory product
-lookup — and reports its own wall time and peak RSS (``ru_maxrss``), so the file generation does
-not count.
+products. Then a fresh child process imports it and reports its own wall time and peak RSS
+(``ru_maxrss``), so the file generation does not count.
 
 The timed section is the import as the app runs it, end to end on SQLite: the upload stored as
 the upload page stores it, then the batch's job (``app.catalog_upload.jobs.run_import``) — open,

@@ -8,6 +8,7 @@ answers at once and its progress bar has something to show.
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from flask import Flask, current_app
@@ -16,6 +17,7 @@ from app.core import jobs
 from app.core.transaction import after_commit
 
 JOB = "app.catalog_upload.jobs.run_import"
+log = logging.getLogger(__name__)
 
 
 @jobs.job
@@ -38,7 +40,10 @@ def enqueue_import(batch_id: int) -> None:
 
         def send() -> None:
             with app.app_context():
-                jobs.queue().enqueue(JOB, batch_id, job_timeout=timeout)
+                try:
+                    jobs.queue().enqueue(JOB, batch_id, job_timeout=timeout)
+                except Exception:  # Redis down: the batch stays queued; its supplier may cancel it
+                    log.exception("could not enqueue the import of batch %s", batch_id)
 
         after_commit(send)
     elif app.config.get("CATALOG_IMPORT_IN_THREAD"):

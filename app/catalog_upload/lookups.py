@@ -163,8 +163,15 @@ class DbSkuLookup:
 
     def __init__(self, supplier_id: int):
         self.supplier_id = supplier_id
+        # A supplier's first upload (the big one) needs no query per batch. Validation only reads:
+        # a SKU created meanwhile by someone else is caught again when the batch is applied.
+        self._none = (
+            db.session.scalar(select(Offer.id).where(Offer.supplier_id == supplier_id).limit(1)) is None
+        )
 
     def product_ids(self, skus: Collection[str]) -> Mapping[str, int]:
+        if self._none:
+            return {}
         rows = db.session.execute(
             select(Offer.supplier_sku, Offer.product_id).where(
                 Offer.supplier_id == self.supplier_id, Offer.supplier_sku.in_(list(skus))

@@ -19,12 +19,14 @@ files, and the row numbers the validator saw are one ``array('i')``.
 
 from __future__ import annotations
 
+import gc
 import logging
 import pickle
 import tempfile
 import time
 from array import array
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -286,7 +288,8 @@ def validate_file(
                 lookups.DbProductLookup(category),
                 existing_skus=lookups.DbSkuLookup(supplier_id),
                 on_progress=progress,
-                progress_every=500,
+                progress_every=1000,
+                batch_size=1000,  # one product query and one SKU query per thousand rows
             )
             for result in validator.run(table.rows(), validator.bind(table.header)):
                 seen.append(result.row)
@@ -399,12 +402,28 @@ def run(batch_id: int) -> str:
     ):
         return "skipped"  # cancelled while queued, or another worker has it
     try:
-        return _run(batch_id)
+        with fewer_collections():
+            return _run(batch_id)
     except Exception:
         log.exception("catalog import of batch %s failed", batch_id)
         db.session.rollback()
         _finish(batch_id, BatchStatus.FAILED, message=FAILED_MESSAGE.format(id=batch_id))
         return str(BatchStatus.FAILED)
+
+
+@contextmanager
+def fewer_collections(threshold: int = 50_000):
+    """A file of rows allocates millions of short-lived objects; with the default settings the
+    cyclic garbage collector runs thousands of times, each full pass over every object of the
+    process (the whole app, not just the rows): a fifth of the import's time. For the job they
+    are rarer. Freed memory still returns at once (reference counting); only cycles wait a little
+    longer."""
+    previous = gc.get_threshold()
+    gc.set_threshold(max(previous[0], threshold), max(previous[1], 20), max(previous[2], 20))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
 
 
 def _run(batch_id: int) -> str:

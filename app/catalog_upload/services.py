@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, BinaryIO, NamedTuple
 
@@ -172,14 +173,30 @@ class CancelRefused(ValueError):
         self.message = message
 
 
+# A running job writes its progress every half second; a batch silent for longer than this lost
+# its worker (a crash, a restart). Its transaction was rolled back with it: nothing was applied.
+STALE_AFTER = {BatchStatus.VALIDATING: timedelta(minutes=10), BatchStatus.APPLYING: timedelta(hours=1)}
+
+
+def is_stale(batch: ImportBatch) -> bool:
+    limit = STALE_AFTER.get(batch.status)
+    return limit is not None and batch.updated_at is not None and utcnow() - batch.updated_at > limit
+
+
 def request_cancel(batch: ImportBatch, user: User) -> ImportBatch:
     """Stop a batch: a queued one at once; a validating one at the job's next progress check.
-    Once it is writing (one transaction) or finished, it can no longer be cancelled."""
-    if batch.status == BatchStatus.QUEUED:
+    Once it is writing (one transaction) or finished, it can no longer be cancelled — unless its
+    job died: a batch without progress for long is closed at once."""
+    now = utcnow()
+    if batch.status == BatchStatus.QUEUED or is_stale(batch):
+        batch.message = (
+            "已取消：文件未经校验，没有写入任何数据"
+            if batch.status == BatchStatus.QUEUED
+            else "已取消：处理该文件的任务已中断，没有写入任何数据；如需导入请重新上传"
+        )
         batch.status = BatchStatus.CANCELLED
         batch.cancel_requested = True
-        batch.finished_at = utcnow()
-        batch.message = "已取消：文件未经校验，没有写入任何数据"
+        batch.finished_at = now
     elif batch.status == BatchStatus.VALIDATING:
         batch.cancel_requested = True
     elif batch.status == BatchStatus.APPLYING:
@@ -382,7 +399,7 @@ class _Applier:
         self.params = {"supplier": supplier_id, "now": self.now, "user": user_id, "source": source}
         offers = Offer.__table__
         self._offer_insert = BulkInsert(
-            offers, OFFER_INSERT_COLUMNS, repeated=("regions", "created_at", "updated_at")
+            offers, OFFER_INSERT_COLUMNS, repeated=("regions", "status", "created_at", "updated_at")
         )
         self._product_insert = BulkInsert(
             Product.__table__, PRODUCT_INSERT_COLUMNS, repeated=("created_at", "updated_at")

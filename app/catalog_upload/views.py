@@ -334,3 +334,8 @@ def report(batch_id: int):
 @bp.app_template_global()
 def batch_status_label(status) -> str:
     return status_label(status)
+
+
+@bp.app_template_global()
+def batch_is_stale(batch: ImportBatch) -> bool:
+    return services.is_stale(batch)

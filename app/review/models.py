@@ -36,10 +36,8 @@ class Decision(enum.StrEnum):
 
 class OfferSubmission(db.Model):
     __tablename__ = "offer_submissions"
-    __table_args__ = (
-        sa.Index("ix_offer_submissions_offer_open", "offer_id", "closed_at"),
-        sa.Index("ix_offer_submissions_queue", "closed_at", "submitted_at"),
-    )
+    # The queue starts from the pending offers and finds each one's open submission here.
+    __table_args__ = (sa.Index("ix_offer_submissions_offer_open", "offer_id", "closed_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     offer_id: Mapped[int] = mapped_column(sa.ForeignKey("offers.id"))

@@ -444,7 +444,7 @@ def test_cancelling_while_validating_stops_at_the_next_progress_check(world, mon
 
 def test_progress_is_written_while_the_job_runs(world, monkeypatch):
     category, _organization, user = world
-    rows = [row(supplier_sku=f"SKU-{i}", model=f"M{i:04d}") for i in range(1200)]
+    rows = [row(supplier_sku=f"SKU-{i}", model=f"M{i:04d}") for i in range(2500)]
     batch = upload(user, category, rows_file(rows), run=False)
     seen = []
     real = pipeline.Progress.__call__
@@ -457,9 +457,9 @@ def test_progress_is_written_while_the_job_runs(world, monkeypatch):
 
     monkeypatch.setattr(pipeline.Progress, "__call__", watch)
     assert run_import(batch.id) == "applied"
-    assert seen == [500, 1000, 1200]
+    assert seen == [1000, 2000, 2500]
     db.session.expire_all()
-    assert db.session.get(ImportBatch, batch.id).offers_created == 1200
+    assert db.session.get(ImportBatch, batch.id).offers_created == 2500
 
 
 def test_a_crash_in_the_apply_leaves_nothing_and_says_so(world, monkeypatch):

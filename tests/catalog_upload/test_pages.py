@@ -5,6 +5,7 @@ a clear Chinese error, never a 500, and nothing applied."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from urllib.parse import unquote
 
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from app.auth.models import OrgKind, Role
 from app.catalog.models import Offer, PriceChange, Product
 from app.catalog_upload.models import BatchStatus, ImportBatch
+from app.core.db import utcnow
 from app.extensions import db
 from catalog_import import open_table
 from tests import factories
@@ -352,3 +354,31 @@ def test_every_hostile_file_gives_a_clear_chinese_error_and_applies_nothing(sign
         db.session.scalar(select(func.count()).select_from(PriceChange)),
     )
     assert after == before
+
+
+def test_a_batch_whose_job_died_can_be_closed(signed_in):
+    client, category, _organization, user = signed_in
+    batch = upload(user, category, rows_file([row()]), run=False)
+    batch.status = BatchStatus.APPLYING
+    batch.updated_at = utcnow() - timedelta(hours=2)
+    db.session.commit()
+    html = client.get(f"{UPLOADS}/{batch.id}").get_data(as_text=True)
+    assert "已长时间没有进展" in html
+    token = csrf_from(client, f"{UPLOADS}/{batch.id}/cancel")
+    response = client.post(f"{UPLOADS}/{batch.id}/cancel", data={"csrf_token": token}, follow_redirects=True)
+    assert "已取消，没有写入任何数据。" in response.get_data(as_text=True)
+    db.session.expire_all()
+    batch = db.session.get(ImportBatch, batch.id)
+    assert batch.status == BatchStatus.CANCELLED and "任务已中断" in batch.message
+
+
+def test_a_running_batch_cannot_be_cancelled_while_writing(signed_in):
+    client, category, _organization, user = signed_in
+    batch = upload(user, category, rows_file([row()]), run=False)
+    batch.status = BatchStatus.APPLYING
+    db.session.commit()
+    token = csrf_from(client, f"{UPLOADS}/{batch.id}")
+    response = client.post(f"{UPLOADS}/{batch.id}/cancel", data={"csrf_token": token}, follow_redirects=True)
+    assert "正在写入（一次性完成），无法再取消" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(ImportBatch, batch.id).status == BatchStatus.APPLYING

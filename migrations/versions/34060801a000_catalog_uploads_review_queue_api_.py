@@ -1,8 +1,8 @@
 """catalog uploads, review queue, API idempotency keys
 
-Revision ID: 8adf61285278
+Revision ID: 34060801a000
 Revises: 6a76fc39432a
-Create Date: 2026-11-26 12:59:12.944121
+Create Date: 2026-11-26 13:30:07.854588
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '8adf61285278'
+revision = '34060801a000'
 down_revision = '6a76fc39432a'
 branch_labels = None
 depends_on = None
@@ -95,7 +95,6 @@ def upgrade():
     with op.batch_alter_table('offer_submissions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_offer_submissions_batch_id'), ['batch_id'], unique=False)
         batch_op.create_index('ix_offer_submissions_offer_open', ['offer_id', 'closed_at'], unique=False)
-        batch_op.create_index('ix_offer_submissions_queue', ['closed_at', 'submitted_at'], unique=False)
 
     op.create_table('product_proposals',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -149,7 +148,6 @@ def downgrade():
 
     op.drop_table('product_proposals')
     with op.batch_alter_table('offer_submissions', schema=None) as batch_op:
-        batch_op.drop_index('ix_offer_submissions_queue')
         batch_op.drop_index('ix_offer_submissions_offer_open')
         batch_op.drop_index(batch_op.f('ix_offer_submissions_batch_id'))
 
