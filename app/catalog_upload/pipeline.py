@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from app.catalog.models import Category
@@ -504,16 +505,23 @@ def _conclude(batch_id: int, spec: CategorySpec, outcome: Outcome) -> str:
             batch_id=batch_id,
         )
         log.info("batch %s: applied in %.2fs (commit follows)", batch_id, time.perf_counter() - clock)
-    except ApplyConflict as exc:
+    except (ApplyConflict, IntegrityError) as exc:
+        # Someone else wrote the same SKU or product meanwhile (IntegrityError: past the checks,
+        # on the unique indexes themselves). The transaction is rolled back: nothing applied.
+        problems = (
+            exc.problems
+            if isinstance(exc, ApplyConflict)
+            else ["另一个批次或接口请求同时写入了相同的货号或商品"]
+        )
         errors = [
-            {"row": None, "column": None, "label": "", "message": p} for p in exc.problems[:MAX_STORED_ERRORS]
+            {"row": None, "column": None, "label": "", "message": p} for p in problems[:MAX_STORED_ERRORS]
         ]
         _finish(
             batch_id,
             BatchStatus.FAILED_VALIDATION,
             message="校验之后卖场数据发生了变化，未写入任何数据；请重新上传同一文件",
             errors=errors,
-            errors_count=len(exc.problems),
+            errors_count=len(problems),
         )
         return str(BatchStatus.FAILED_VALIDATION)
     _record_applied(batch, applied, details)

@@ -285,7 +285,7 @@ def _text(value: Any) -> Any:
 def _stored(name: str, value: Any) -> Any:
     """An OfferData value as the Offer column holds it."""
     if name == "regions":
-        return list(value)
+        return sorted(value)
     if name == "market_price_source":
         return value or None
     return value
@@ -579,7 +579,7 @@ class _Applier:
                     r.offer.market_price,
                     r.offer.market_price_source or None,
                     r.offer.stock,
-                    r.offer.regions,
+                    tuple(sorted(r.offer.regions)),
                     r.offer.warranty_months,
                     r.offer.lead_time_days,
                     pending,

@@ -8,7 +8,7 @@ from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.extensions import db
@@ -29,6 +29,7 @@ def _titles() -> dict[int, tuple[str, str]]:
         415: (_("不支持的内容类型"), _("请以正确的格式提交内容。")),
         422: (_("内容有误"), _("提交的内容未通过校验，请按提示修改。")),
         429: (_("请求过于频繁"), _("请稍后再试。")),
+        503: (_("服务暂不可用"), _("系统繁忙，请稍后重试。")),
         500: (_("系统错误"), _("系统暂时无法完成您的请求，我们已记录此问题，请稍后重试。")),
     }
 
@@ -88,6 +89,13 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         log.warning("integrity error: %s", exc.orig)
         return error_response(409, _("数据与已有记录冲突（可能已被他人修改或重复提交），请刷新后重试。"))
+
+    @app.errorhandler(OperationalError)
+    def database_busy(exc: OperationalError):
+        # The database is unreachable or busy (a lock held too long): say so, never a bare 500.
+        db.session.rollback()
+        log.warning("database unavailable: %s", exc.orig)
+        return error_response(503, _("系统繁忙，请稍后重试。"))
 
     @app.errorhandler(InternalServerError)
     def server_error(exc: InternalServerError):

@@ -14,7 +14,7 @@ from app.auth.access import roles_required, safe_next_url
 from app.auth.models import Organization, OrgKind
 from app.catalog.display import format_spec_value
 from app.catalog.models import Offer, OfferStatus, Product
-from app.catalog.regions import region_names
+from app.catalog.regions import MAINLAND, covers_mainland, region_names
 from app.catalog_upload.lookups import leaf_categories_with_registry
 from app.extensions import db
 from app.review import services
@@ -33,6 +33,15 @@ def _spec_rows(product: Product) -> list[tuple[str, str]]:
         for a in product.category.attributes
         if specs.get(a.code) is not None
     ]
+
+
+def region_text(codes) -> str:
+    codes = list(codes or [])
+    if covers_mainland(codes):
+        return _("全国（大陆 31 个省级地区）") + (
+            "、" + "、".join(region_names(set(codes) - MAINLAND)) if set(codes) - MAINLAND else ""
+        )
+    return "、".join(region_names(codes)) or "—"
 
 
 def _queue(status: int = 200, errors: dict | None = None, raw: dict | None = None):
@@ -62,7 +71,7 @@ def _queue(status: int = 200, errors: dict | None = None, raw: dict | None = Non
             params=params,
             errors=errors or {},
             spec_rows=_spec_rows,
-            region_names=region_names,
+            region_text=region_text,
             price_ratio=services.price_ratio,
             here=request.full_path.rstrip("?")
             if request.method == "GET"

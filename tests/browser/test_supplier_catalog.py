@@ -4,7 +4,6 @@ report and upload it again; then an operator approves the listings and they are 
 
 from __future__ import annotations
 
-import csv
 import re
 
 import pytest
@@ -182,41 +181,3 @@ def test_supplier_uploads_fixes_and_an_operator_approves(page, live_server, tmp_
     results = page.locator("section", has=page.get_by_role("heading", name="审核结果"))
     expect(results.locator("tbody tr")).to_have_count(2)
     expect(results).to_contain_text("通过")
-
-
-def test_supplier_watches_a_big_file_being_checked_and_cancels_it(page, live_server, tmp_path):
-    seeded = live_server.seeded
-    code = seeded.upload_category_code
-    header = list(GOOD)
-    path = tmp_path / "大文件.csv"
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([f"{c}" for c in header])  # bare column codes are accepted as a header
-        for number in range(60_000):
-            values = {**GOOD, "supplier_sku": f"BIG-{number:06d}", "model": f"BIG{number:06d}"}
-            writer.writerow([values[c] for c in header])
-
-    log_in(page, seeded.supplier_username)
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="批量导入").click()
-    page.get_by_label("品目", exact=True).select_option(code)
-    page.get_by_label("文件", exact=True).set_input_files(str(path))
-    page.get_by_role("button", name="上传并校验").click()
-
-    # The page follows the job by itself: the count of rows read grows without a reload.
-    summary = page.locator(".batch-state [data-field=summary]")
-    expect(summary).to_contain_text(
-        re.compile(r"已读取 [1-9][\d,]* 行 / 约 60,000 行"), timeout=JOB_TIMEOUT_MS
-    )
-    first = summary.inner_text()
-    expect(summary).not_to_have_text(first, timeout=JOB_TIMEOUT_MS)
-    expect(page.locator(".batch-state .badge")).to_have_text("校验中")
-
-    # Cancel, after a confirmation step; the job stops at its next progress check.
-    page.get_by_role("link", name="取消导入").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("确定取消批次")
-    page.get_by_role("button", name="确定取消").click()
-    expect(page.locator(".flashes")).to_contain_text("已请求取消")
-    expect(page.locator(".batch-state .badge")).to_have_text("已取消", timeout=JOB_TIMEOUT_MS)
-    expect(page.locator(".batch-message")).to_contain_text("没有写入任何数据")
-    page.goto("/supplier/offers")
-    expect(page.locator("main")).not_to_contain_text("BIG-000001")
