@@ -152,19 +152,20 @@ def _touched_products(session: Session) -> set[int]:
     """Products whose search document changes with this flush: edited products, and the products
     of added, edited or removed offers and of suppliers whose SME status changed."""
     touched: set[int] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    dirty = list(session.dirty)  # the property builds a new collection on every access
+    dirty_ids = {id(obj) for obj in dirty}
+    for obj in (*session.new, *dirty, *session.deleted):
+        is_dirty = id(obj) in dirty_ids
         if isinstance(obj, Offer):
-            if obj in session.dirty and not session.is_modified(obj):
+            if is_dirty and not session.is_modified(obj):
                 continue
             product_id = obj.product_id if obj.product_id is not None else getattr(obj.product, "id", None)
             if product_id is not None:
                 touched.add(product_id)
-        elif isinstance(obj, Product) and obj in session.dirty and session.is_modified(obj):
+        elif isinstance(obj, Product) and is_dirty and session.is_modified(obj):
             touched.add(obj.id)
         elif (
-            isinstance(obj, Organization)
-            and obj in session.dirty
-            and attributes.get_history(obj, "is_sme").has_changes()
+            isinstance(obj, Organization) and is_dirty and attributes.get_history(obj, "is_sme").has_changes()
         ):
             with session.no_autoflush:
                 touched.update(session.scalars(select(Offer.product_id).where(Offer.supplier_id == obj.id)))
