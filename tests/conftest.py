@@ -134,3 +134,14 @@ def login(client: FlaskClient, username: str, password: str = "Passw0rd-test"):
 @pytest.fixture
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def committed_database() -> Iterator[str]:
+    """A scratch PostgreSQL database whose commits are real (for tests with worker processes)."""
+    name = f"emall_rq_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield _pg_url(name)
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

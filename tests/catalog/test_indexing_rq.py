@@ -3,18 +3,13 @@ reindex job travelling through Redis to a real RQ worker process."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-import uuid
 from decimal import Decimal
 
-import psycopg
 import pytest
 from flask_migrate import upgrade
 from redis import Redis
-from rq import Queue, Worker
+from rq import Queue
 
 from app import create_app
 from app.catalog import indexing, services
@@ -22,55 +17,18 @@ from app.catalog.models import Offer
 from app.extensions import db
 from search import SearchQuery
 from tests import factories
-from tests.conftest import PG_ADMIN_URL, _pg_url, make_test_config
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-@pytest.fixture
-def committed_database():
-    name = f"emall_rq_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield _pg_url(name)
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+from tests.conftest import make_test_config
+from tests.rq_stack import REDIS_URL, rq_worker
 
 
 @pytest.fixture
 def worker(committed_database, tmp_path, repo_root):
-    queue_name = f"test-index-{uuid.uuid4().hex[:8]}"
     index_dir = tmp_path / "search"
-    env = {
-        **os.environ,
-        "APP_ENV": "development",
-        "DATABASE_URL": committed_database.replace("postgresql+psycopg://", "postgresql://"),
-        "SEARCH_INDEX_DIR": str(index_dir),
-        "REDIS_URL": REDIS_URL,
-        "JOBS_QUEUE": queue_name,
-        "SECRET_KEY": "worker-test-secret-key-0123456789abcdef",
-    }
-    redis = Redis.from_url(REDIS_URL)
-    log = tmp_path / "worker.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "rq.cli", "worker", "--url", REDIS_URL, "--name", queue_name, queue_name],
-            cwd=repo_root,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 20
-        while not any(w.name == queue_name for w in Worker.all(connection=redis)):
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the RQ worker did not start"
-            time.sleep(0.1)
+    with rq_worker(committed_database, tmp_path, repo_root, SEARCH_INDEX_DIR=str(index_dir)) as (
+        queue_name,
+        _,
+    ):
         yield queue_name, index_dir
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        Queue(queue_name, connection=redis).delete(delete_jobs=True)
 
 
 def test_price_change_is_searchable_within_two_seconds(committed_database, worker):

@@ -4,17 +4,12 @@ process, which validates and applies it against PostgreSQL while the batch's pro
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 import time
-import uuid
 
-import psycopg
 import pytest
 from flask_migrate import upgrade
 from redis import Redis
-from rq import Queue, Worker
+from rq import Queue
 from sqlalchemy import func, select
 
 from app import create_app
@@ -24,56 +19,16 @@ from app.catalog_upload.jobs import enqueue_import
 from app.catalog_upload.models import BatchStatus, ImportBatch
 from app.extensions import db
 from tests.catalog_upload.helpers import registry_category, row, rows_file, supplier
-from tests.conftest import PG_ADMIN_URL, _pg_url, make_test_config
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-@pytest.fixture
-def committed_database():
-    name = f"emall_rq_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield _pg_url(name)
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+from tests.conftest import make_test_config
+from tests.rq_stack import REDIS_URL, rq_worker
 
 
 @pytest.fixture
 def worker(committed_database, tmp_path, repo_root):
-    queue_name = f"test-import-{uuid.uuid4().hex[:8]}"
-    uploads = tmp_path / "uploads"
-    env = {
-        **os.environ,
-        "APP_ENV": "development",
-        "DATABASE_URL": committed_database.replace("postgresql+psycopg://", "postgresql://"),
-        "SEARCH_INDEX_DIR": str(tmp_path / "search"),
-        "UPLOAD_DIR": str(uploads),  # the web process and the worker share the upload directory
-        "REDIS_URL": REDIS_URL,
-        "JOBS_QUEUE": queue_name,
-        "SECRET_KEY": "worker-test-secret-key-0123456789abcdef",
-    }
-    redis = Redis.from_url(REDIS_URL)
-    log = tmp_path / "worker.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "rq.cli", "worker", "--url", REDIS_URL, "--name", queue_name, queue_name],
-            cwd=repo_root,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 20
-        while not any(w.name == queue_name for w in Worker.all(connection=redis)):
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the RQ worker did not start"
-            time.sleep(0.1)
+    # The web process and the worker share the upload directory.
+    env = {"SEARCH_INDEX_DIR": str(tmp_path / "search"), "UPLOAD_DIR": str(tmp_path / "uploads")}
+    with rq_worker(committed_database, tmp_path, repo_root, **env) as (queue_name, log):
         yield queue_name, tmp_path, log
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        Queue(queue_name, connection=redis).delete(delete_jobs=True)
 
 
 def test_an_upload_is_validated_and_applied_by_an_rq_worker(committed_database, worker):
