@@ -103,8 +103,11 @@ def _register_models() -> None:
     from app.catalog_upload import models as _catalog_upload  # noqa: F401
     from app.compare import models as _compare  # noqa: F401
     from app.core import audit as _audit  # noqa: F401
+    from app.orders import models as _orders  # noqa: F401
+    from app.oversight import models as _oversight  # noqa: F401
     from app.procurement import models as _procurement  # noqa: F401
     from app.review import models as _review  # noqa: F401
+    from app.webhooks import models as _webhooks  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -37,7 +37,7 @@ class ProcurementPlan(TimestampMixin, db.Model):
         sa.CheckConstraint("reserved >= 0", name="reserved_nonnegative"),
         sa.CheckConstraint("consumed >= 0", name="consumed_nonnegative"),
         sa.CheckConstraint("released >= 0", name="released_nonnegative"),
-        sa.CheckConstraint("reserved + consumed <= amount", name="within_amount"),
+        sa.CheckConstraint("round(reserved + consumed, 2) <= amount", name="within_amount"),
         sa.CheckConstraint("fiscal_year BETWEEN 2000 AND 2100", name="fiscal_year_range"),
     )
 

@@ -1,0 +1,374 @@
+"""Checkout: the cart becomes one order per supplier, reserved against one plan, all or none.
+
+The steps, in order: replay (the same checkout key returns the orders it made), re-price from the
+database and compare with what the buyer saw, check the plan, the rules and the splitting guard,
+ask the finance budget API (outside any lock), then create the orders and reserve their budget in
+the caller's transaction. Any refusal raises :class:`CheckoutError` before anything is written, or
+rolls back with the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+from datetime import timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from app.auth.models import User
+from app.catalog.models import Offer, OfferStatus
+from app.compare.models import ComparisonRecord
+from app.core.db import utcnow
+from app.extensions import db
+from app.orders import cart as carts
+from app.orders.lifecycle import OPEN_STATUSES, Actor, record
+from app.orders.models import CartItem, Order, OrderLine, OrderStatus
+from app.orders.rules import RuleSet, strictest
+from app.oversight.models import AlertKind
+from app.oversight.services import raise_alert
+from app.procurement import budget_check
+from app.procurement import services as budget
+from app.procurement.models import PlanStatus, ProcurementPlan
+
+
+class CheckoutError(Exception):
+    """A refused checkout; ``message`` is for the buyer, ``details`` lists what to look at."""
+
+    def __init__(self, message: str, details: list[str] | None = None, *, field: str | None = None):
+        super().__init__(message)
+        self.details = details or []
+        self.field = field
+
+
+@dataclasses.dataclass
+class SplitWarning:
+    category: object
+    orders: list[Order]  # the unit's recent orders in the category
+    cart_amount: Decimal
+    total: Decimal
+    ceiling: Decimal
+
+
+def fiscal_year() -> int:
+    return utcnow().astimezone().year
+
+
+def eligible_plans(user: User, quote: carts.Quote) -> list[ProcurementPlan]:
+    """Plans of the buyer's unit that are approved, of this fiscal year, cover every category in
+    the cart and have enough available budget for all of it."""
+    query = (
+        sa.select(ProcurementPlan)
+        .where(
+            ProcurementPlan.unit_id == user.organization_id,
+            ProcurementPlan.status == PlanStatus.APPROVED,
+            ProcurementPlan.fiscal_year == fiscal_year(),
+        )
+        .options(selectinload(ProcurementPlan.categories))
+        .order_by(ProcurementPlan.plan_no)
+    )
+    needed = quote.category_ids
+    return [
+        plan
+        for plan in db.session.scalars(query)
+        if needed <= {category.id for category in plan.categories} and plan.available >= quote.total
+    ]
+
+
+def split_warnings(user: User, quote: carts.Quote, rules_of=None) -> list[SplitWarning]:
+    """Orders of this unit in one category within the window whose sum with this cart crosses the
+    direct-order ceiling (each order being under it): the pattern of a split purchase."""
+    region = user.organization.region_code
+    warnings = []
+    by_category: dict[int, Decimal] = {}
+    categories = {}
+    for line in quote.lines:
+        category = line.offer.product.category
+        categories[category.id] = category
+        by_category[category.id] = by_category.get(category.id, Decimal("0.00")) + line.amount
+    for category_id, cart_amount in sorted(by_category.items()):
+        rules = strictest(region, [category_id])
+        since = utcnow() - timedelta(days=rules.split_window_days)
+        in_category = sa.select(OrderLine.order_id).where(OrderLine.category_id == category_id)
+        orders = list(
+            db.session.scalars(
+                sa.select(Order)
+                .where(
+                    Order.unit_id == user.organization_id,
+                    Order.id.in_(in_category),
+                    Order.submitted_at >= since,
+                    Order.status.in_(OPEN_STATUSES),
+                )
+                .order_by(Order.submitted_at)
+            )
+        )
+        earlier = sum(
+            (line.amount for order in orders for line in order.lines if line.category_id == category_id),
+            Decimal("0.00"),
+        )
+        if orders and earlier + cart_amount > rules.direct_ceiling:
+            warnings.append(
+                SplitWarning(
+                    categories[category_id], orders, cart_amount, earlier + cart_amount, rules.direct_ceiling
+                )
+            )
+    return warnings
+
+
+def order_number(checkout_key: str, supplier_id: int) -> str:
+    """Derived from the checkout key, so a retried submit asks the budget API with the same key."""
+    digest = hashlib.sha256(f"{checkout_key}:{supplier_id}".encode()).digest()
+    return f"DD{utcnow():%Y%m%d}{base64.b32encode(digest).decode()[:10]}"
+
+
+def existing_orders(user: User, checkout_key: str) -> list[Order]:
+    return list(
+        db.session.scalars(
+            sa.select(Order)
+            .where(Order.checkout_key == checkout_key, Order.unit_id == user.organization_id)
+            .order_by(Order.id)
+        )
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckoutRequest:
+    checkout_key: str  # one per checkout page: a double-click or a retry replays, never repeats
+    fingerprint: str  # Quote.fingerprint as shown to the buyer
+    plan_id: int
+    delivery_address: str
+    contact_name: str
+    contact_phone: str
+    comparison_record_id: int | None = None
+    note: str = ""
+    split_reason: str = ""
+
+
+def submit(user: User, request: CheckoutRequest, *, http_session=None) -> tuple[list[Order], bool]:
+    """Create the orders of the buyer's cart; returns them and whether this was a replay."""
+    checkout_key = request.checkout_key
+    replayed = existing_orders(user, checkout_key)
+    if replayed:
+        return replayed, True
+
+    quote = carts.quote(user)
+    if not quote.lines:
+        raise CheckoutError("购物车是空的。")
+    if quote.fingerprint != request.fingerprint:
+        changed = [
+            f"「{line.offer.product.name}」现价 ¥{line.unit_price:,.2f}"
+            f"（加入时 ¥{line.item.added_price:,.2f}）"
+            for line in quote.lines
+            if line.price_changed
+        ]
+        raise CheckoutError("购物车的商品、数量或价格已变化，请核对后重新提交。", changed)
+    if quote.problems:
+        raise CheckoutError("购物车中有不能下单的商品。", quote.problems)
+
+    plan = db.session.scalar(
+        sa.select(ProcurementPlan)
+        .where(ProcurementPlan.id == request.plan_id, ProcurementPlan.unit_id == user.organization_id)
+        .options(selectinload(ProcurementPlan.categories))
+    )
+    if plan is None:
+        raise CheckoutError("所选采购计划不存在或不属于本单位。", field="plan_id")
+    _check_plan(plan, quote)
+
+    region = user.organization.region_code
+    group_rules = [
+        (group, strictest(region, {line.offer.product.category_id for line in group.lines}))
+        for group in quote.groups
+    ]
+    comparison = _check_rules(user, group_rules, request.comparison_record_id)
+    warnings = split_warnings(user, quote)
+    split_reason = request.split_reason.strip()
+    if warnings and not split_reason:
+        raise CheckoutError(
+            "本单位近期同品目订单累计将超过直购限额，涉嫌拆分采购：请填写说明后再提交，监管部门会收到预警。",
+            [
+                f"{w.category.name}：近 {len(w.orders)} 笔订单 + 本次 ¥{w.cart_amount:,.2f}"
+                f" = ¥{w.total:,.2f}，"
+                f"限额 ¥{w.ceiling:,.2f}（{'、'.join(o.number for o in w.orders)}）"
+                for w in warnings
+            ],
+            field="split_reason",
+        )
+
+    # The finance budget API is asked before any row is locked.
+    numbers = {group.supplier.id: order_number(checkout_key, group.supplier.id) for group in quote.groups}
+    answers = {}
+    for group in quote.groups:
+        try:
+            answers[group.supplier.id] = budget_check.check(
+                numbers[group.supplier.id], plan, group.total, http_session
+            )
+        except budget_check.BudgetCheckRefused as refused:
+            raise CheckoutError(str(refused)) from None
+
+    try:
+        with db.session.begin_nested():
+            orders = [
+                _create_order(
+                    user,
+                    plan,
+                    group,
+                    rules,
+                    request,
+                    comparison,
+                    numbers[group.supplier.id],
+                    answers[group.supplier.id],
+                )
+                for group, rules in group_rules
+            ]
+    except IntegrityError:
+        # A concurrent submit of the same checkout won the race: answer with its orders.
+        replayed = existing_orders(user, checkout_key)
+        if replayed:
+            return replayed, True
+        raise
+    try:
+        for order in orders:
+            budget.reserve(plan, order.total, reference=order.number, user=user)
+    except budget.BudgetError as refused:
+        raise CheckoutError(str(refused), field="plan_id") from None
+    for order in orders:
+        record_submit(order, user)
+    if warnings:
+        for w in warnings:
+            raise_alert(
+                AlertKind.ORDER_SPLITTING,
+                f"{user.organization.name} 近 {len(w.orders)} 笔「{w.category.name}」订单与本次合计 "
+                f"¥{w.total:,.2f}，超过直购限额 ¥{w.ceiling:,.2f}",
+                unit_id=user.organization_id,
+                order_id=orders[0].id,
+                detail={
+                    "category_code": w.category.code,
+                    "orders": [o.number for o in w.orders] + [o.number for o in orders],
+                    "total": str(w.total),
+                    "ceiling": str(w.ceiling),
+                    "reason": split_reason,
+                },
+            )
+    db.session.execute(
+        sa.delete(CartItem).where(
+            CartItem.user_id == user.id, CartItem.id.in_([line.item.id for line in quote.lines])
+        )
+    )
+    db.session.flush()
+    return orders, False
+
+
+def _check_plan(plan: ProcurementPlan, quote: carts.Quote) -> None:
+    if plan.status is not PlanStatus.APPROVED:
+        raise CheckoutError(f"采购计划 {plan.plan_no} 当前不可用，不能下单。", field="plan_id")
+    if plan.fiscal_year != fiscal_year():
+        raise CheckoutError(
+            f"采购计划 {plan.plan_no} 属于 {plan.fiscal_year} 年度，只能使用 {fiscal_year()} 年度的计划。",
+            field="plan_id",
+        )
+    covered = {category.id for category in plan.categories}
+    missing = sorted(
+        {
+            line.offer.product.category.name
+            for line in quote.lines
+            if line.offer.product.category_id not in covered
+        }
+    )
+    if missing:
+        raise CheckoutError(
+            f"采购计划 {plan.plan_no} 不包含这些品目：{'、'.join(missing)}。", field="plan_id"
+        )
+    if plan.available < quote.total:
+        raise CheckoutError(
+            f"采购计划 {plan.plan_no} 可用余额 ¥{plan.available:,.2f}，不足以支付 ¥{quote.total:,.2f}。",
+            field="plan_id",
+        )
+
+
+def _check_rules(user: User, group_rules: list[tuple[carts.SupplierGroup, RuleSet]], record_id: int | None):
+    over = [
+        f"{group.supplier.name}：¥{group.total:,.2f}，直购限额 ¥{rules.direct_ceiling:,.2f}"
+        for group, rules in group_rules
+        if group.total > rules.direct_ceiling
+    ]
+    if over:
+        raise CheckoutError(
+            "订单金额超过直购限额，须采用竞争性采购方式（如竞价、询价），不能直接下单。", over
+        )
+    comparison = None
+    if record_id is not None:
+        comparison = db.session.get(ComparisonRecord, record_id)
+        if comparison is None or comparison.organization_id != user.organization_id:
+            raise CheckoutError("所选比价记录不存在或不属于本单位。", field="comparison_record_id")
+    needing = [group for group, rules in group_rules if group.total > rules.comparison_required_above]
+    if needing and comparison is None:
+        threshold = min(rules.comparison_required_above for _, rules in group_rules)
+        raise CheckoutError(
+            f"订单金额超过 ¥{threshold:,.2f}，须附比价记录作为比价依据。", field="comparison_record_id"
+        )
+    return comparison
+
+
+def _lowest_other_price(offer: Offer) -> Decimal | None:
+    return db.session.scalar(
+        sa.select(sa.func.min(Offer.price)).where(
+            Offer.product_id == offer.product_id,
+            Offer.id != offer.id,
+            Offer.status == OfferStatus.LISTED,
+        )
+    )
+
+
+def _create_order(user, plan, group, rules, request: CheckoutRequest, comparison, number, answer) -> Order:
+    now = utcnow()
+    needs_approval = group.total > rules.approval_threshold
+    order = Order(
+        number=number,
+        checkout_key=request.checkout_key,
+        unit_id=user.organization_id,
+        buyer_id=user.id,
+        supplier_id=group.supplier.id,
+        plan=plan,
+        comparison_record=comparison,
+        status=OrderStatus.PENDING_APPROVAL if needs_approval else OrderStatus.SUBMITTED,
+        total=group.total,
+        region_code=user.organization.region_code,
+        delivery_address=request.delivery_address,
+        contact_name=request.contact_name,
+        contact_phone=request.contact_phone,
+        note=request.note,
+        needs_approval=needs_approval,
+        split_reason=request.split_reason.strip() or None,
+        budget_check=answer,
+        submitted_at=now,
+        confirm_due_at=None if needs_approval else now + timedelta(hours=rules.confirm_hours),
+    )
+    for line in group.lines:
+        offer = line.offer
+        order.lines.append(
+            OrderLine(
+                offer_id=offer.id,
+                product_id=offer.product_id,
+                category_id=offer.product.category_id,
+                supplier_sku=offer.supplier_sku,
+                name=offer.product.name,
+                brand=offer.product.brand,
+                model=offer.product.model,
+                specs=dict(offer.product.specs),
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                amount=line.amount,
+                market_price=offer.market_price,
+                lowest_other_price=_lowest_other_price(offer),
+            )
+        )
+    db.session.add(order)
+    db.session.flush()
+    return order
+
+
+def record_submit(order: Order, user: User) -> None:
+    record(order, None, order.status, Actor.of_user(user), "提交订单")

@@ -1,0 +1,1 @@
+"""Oversight: alerts (预警) for regulators and operators, notices, monitoring."""
