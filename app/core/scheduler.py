@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 # (job path, every N seconds)
 PERIODIC: list[tuple[str, int]] = [
     ("app.catalog.indexing.sweep_dirty", 60),
+    ("app.webhooks.delivery.sweep", 5),  # retries whose time has come, lost jobs, dead workers
+    ("app.orders.deadlines.enforce_deadlines", 60),
 ]
 
 

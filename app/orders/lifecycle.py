@@ -10,10 +10,12 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.auth.models import OrgKind, User
 from app.core.db import utcnow
+from app.extensions import db
 from app.orders.models import Order, OrderEvent
 from app.orders.models import OrderStatus as S
 from app.orders.payloads import order_payload
@@ -48,6 +50,8 @@ NEEDS_NOTE = {
     (S.DELIVERED, S.RETURNED),
 }
 RELEASES_BUDGET = {S.REJECTED, S.CANCELLED, S.RETURNED}
+# The ledger's note is data: plain Chinese, never a lazy label (not bindable, and jobs have no locale).
+RELEASE_NOTES = {S.REJECTED: "订单已拒绝", S.CANCELLED: "订单已取消", S.RETURNED: "订单已退货"}
 OPEN_STATUSES = frozenset(S) - {S.REJECTED, S.CANCELLED, S.RETURNED}
 
 STATUS_LABELS = {
@@ -130,9 +134,19 @@ def transition(order: Order, to: S, actor: Actor, *, note: str = "", **details) 
         if not tracking:
             raise TransitionError("发货须填写物流单号。")
         order.tracking_number = tracking
+    # Guarded move: a concurrent transition of the same order (the supplier confirming while the
+    # deadline job cancels) waits for this row and then finds the status changed: exactly one wins.
+    moved = db.session.execute(
+        sa.update(Order)
+        .where(Order.id == order.id, Order.status == frm)
+        .values(status=to)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:
+        raise TransitionError(f"订单 {order.number} 的状态刚刚已被更改，请刷新后重试。")
     if to in RELEASES_BUDGET:
         budget.release(
-            order.plan, order.total, reference=order.number, user=actor.user, note=STATUS_LABELS[to]
+            order.plan, order.total, reference=order.number, user=actor.user, note=RELEASE_NOTES[to]
         )
     if to is S.PAID:
         budget.consume(order.plan, order.total, reference=order.number, user=actor.user)
