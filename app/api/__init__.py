@@ -90,9 +90,11 @@ def init_app(app: Flask) -> None:
         },
     )
     from app.api.catalog_upload import offer_writes_bp
+    from app.api.orders import orders_bp
+    from app.api.plans import plan_writes_bp
     from app.api.search import search_bp
 
-    for blueprint in (*BLUEPRINTS, search_bp, offer_writes_bp):
+    for blueprint in (*BLUEPRINTS, search_bp, offer_writes_bp, plan_writes_bp, orders_bp):
         api.register_blueprint(blueprint)
     app.extensions[SPEC_EXTENSION] = api.spec
 

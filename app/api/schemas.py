@@ -5,6 +5,7 @@ Money is always a decimal string with two places on the wire ("4999.00"), never 
 
 from __future__ import annotations
 
+from datetime import UTC
 from decimal import Decimal
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates
@@ -12,7 +13,9 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, vali
 from app.auth.models import ApiScope, OrgKind
 from app.catalog.models import CATALOG_VERSION, AttributeType, Better, OfferStatus, Origin
 from app.core.schemas import ApiSchema, FormSchema
-from app.procurement.models import PlanStatus
+from app.orders.models import OrderStatus
+from app.procurement.models import LedgerKind, PlanStatus
+from app.procurement.schemas import PlanFields
 
 MAX_PER_PAGE = 100
 MAX_EXPIRY_DAYS = 3650
@@ -505,3 +508,182 @@ class ComparisonListResponse(ResponseSchema):
 
 class ComparisonResponse(ResponseSchema):
     data = fields.Nested(ComparisonDetailSchema)
+
+
+# --------------------------------------------------------------------------------------------
+# Creating procurement plans (plans:write)
+
+
+class PlanCreateSchema(PlanFields, ApiSchema):
+    """The finance system's new plan: the same fields and messages as the operator's form."""
+
+
+class PlanLedgerEntrySchema(ResponseSchema):
+    kind = fields.Enum(
+        LedgerKind, by_value=True, metadata={"description": "reserve 预占，release 释放，consume 核销"}
+    )
+    amount = MoneyString(metadata={"description": "金额（元）"})
+    order_no = fields.String(attribute="reference", allow_none=True, metadata={"description": "关联订单编号"})
+    note = fields.String(metadata={"description": "说明"})
+    created_at = fields.DateTime(metadata={"description": "时间（UTC）"})
+
+
+class PlanLedgerQuery(PaginationQuery):
+    pass
+
+
+class PlanLedgerResponse(ResponseSchema):
+    plan = fields.Nested(PlanSchema, metadata={"description": "采购计划及其预算合计"})
+    data = fields.List(
+        fields.Nested(PlanLedgerEntrySchema),
+        metadata={"description": "预算台账：每一笔预占、释放、核销，按时间先后"},
+    )
+    pagination = fields.Nested(PaginationSchema)
+
+
+# --------------------------------------------------------------------------------------------
+# Orders (orders:read, orders:write)
+
+
+class OrderListQuery(PaginationQuery):
+    status = fields.String(
+        load_default=None,
+        validate=validate.OneOf([s.value for s in OrderStatus], error="状态取值无效"),
+        metadata={"description": "订单状态"},
+    )
+    since = fields.AwareDateTime(
+        load_default=None,
+        default_timezone=UTC,
+        metadata={
+            "description": "只列出此时间（含）之后创建或有变化的订单，ISO 8601，例如 "
+            "2026-11-26T08:00:00Z（不带时区按 UTC；“+”须写作 %2B）"
+        },
+    )
+
+
+class OrderTransitionSchema(ApiSchema):
+    to = fields.String(
+        required=True,
+        validate=validate.OneOf([s.value for s in OrderStatus], error="目标状态取值无效"),
+        error_messages={"required": "请填写目标状态 to"},
+        metadata={
+            "description": "目标状态：供应商 confirmed（确认）、rejected（拒绝，须填 note）、shipped（发货，"
+            "须填 tracking_number）、delivered（送达）；财政 payment_pending（发起支付）、paid（已支付）"
+        },
+    )
+    note = fields.String(
+        load_default="",
+        validate=validate.Length(max=1000, error="说明不能超过 1000 个字符"),
+        metadata={"description": "说明；拒绝时必填"},
+    )
+    tracking_number = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=64, error="物流单号应为 1–64 个字符"),
+        metadata={"description": "物流单号；发货时必填"},
+    )
+
+
+class OrderPartySchema(ResponseSchema):
+    code = fields.String(metadata={"description": "单位编码"})
+    name = fields.String(metadata={"description": "单位名称"})
+
+
+class OrderSupplierSchema(OrderPartySchema):
+    credit_code = fields.String(allow_none=True, metadata={"description": "统一社会信用代码"})
+    is_sme = fields.Boolean(metadata={"description": "中小企业"})
+
+
+class OrderPlanSchema(ResponseSchema):
+    plan_no = fields.String(metadata={"description": "计划编号"})
+    fiscal_year = fields.Integer(metadata={"description": "预算年度"})
+    budget_line_code = fields.String(metadata={"description": "预算项目编码"})
+    fund_source = fields.String(metadata={"description": "资金来源"})
+
+
+class OrderLineSchema(ResponseSchema):
+    supplier_sku = fields.String(metadata={"description": "供应商货号"})
+    name = fields.String(metadata={"description": "商品名称（下单时快照）"})
+    brand = fields.String(metadata={"description": "品牌"})
+    model = fields.String(metadata={"description": "型号"})
+    category_code = fields.String(metadata={"description": "品目编码"})
+    unit_price = MoneyString(metadata={"description": "成交单价（元，下单时冻结）"})
+    quantity = fields.Integer(metadata={"description": "数量"})
+    amount = MoneyString(metadata={"description": "金额（元）= 单价 × 数量"})
+    market_price = MoneyString(allow_none=True, metadata={"description": "下单时的市场参考价（元）"})
+
+
+class OrderComparisonSchema(ResponseSchema):
+    number = fields.String(metadata={"description": "比价记录编号"})
+    product_count = fields.Integer(metadata={"description": "对比的商品数"})
+    lowest_price = MoneyString(metadata={"description": "比价时的最低价（元）"})
+
+
+class OrderDeliverySchema(ResponseSchema):
+    address = fields.String(metadata={"description": "收货地址"})
+    contact_name = fields.String(metadata={"description": "联系人"})
+    contact_phone = fields.String(metadata={"description": "联系电话"})
+
+
+class OrderSchema(ResponseSchema):
+    id = fields.Integer(metadata={"description": "订单编号（数字，用于地址）"})
+    order_no = fields.String(metadata={"description": "订单号，例如 DD20261126ABCDEFGHIJ"})
+    status = fields.String(metadata={"description": "订单状态", "enum": [s.value for s in OrderStatus]})
+    total = MoneyString(metadata={"description": "订单金额（元）"})
+    currency = fields.String(metadata={"description": "币种，CNY"})
+    needs_approval = fields.Boolean(metadata={"description": "是否须经本单位审批"})
+    unit = fields.Nested(OrderPartySchema, metadata={"description": "采购单位"})
+    supplier = fields.Nested(OrderSupplierSchema, metadata={"description": "供应商"})
+    plan = fields.Nested(OrderPlanSchema, metadata={"description": "采购计划"})
+    lines = fields.List(fields.Nested(OrderLineSchema), metadata={"description": "订单明细"})
+    comparison = fields.Nested(
+        OrderComparisonSchema, allow_none=True, metadata={"description": "所附比价记录；未附时为 null"}
+    )
+    delivery = fields.Nested(OrderDeliverySchema, metadata={"description": "收货信息"})
+    note = fields.String(metadata={"description": "采购人备注"})
+    split_reason = fields.String(
+        allow_none=True, metadata={"description": "同品目累计超过直购限额时采购人填写的说明"}
+    )
+    tracking_number = fields.String(allow_none=True, metadata={"description": "物流单号"})
+    submitted_at = fields.String(allow_none=True, metadata={"description": "提交时间（ISO 8601，UTC）"})
+    confirm_due_at = fields.String(
+        allow_none=True, metadata={"description": "供应商确认时限（ISO 8601，UTC），逾期自动取消"}
+    )
+    confirmed_at = fields.String(allow_none=True, metadata={"description": "确认时间（ISO 8601，UTC）"})
+    delivered_at = fields.String(allow_none=True, metadata={"description": "送达时间（ISO 8601，UTC）"})
+    accepted_at = fields.String(allow_none=True, metadata={"description": "验收时间（ISO 8601，UTC）"})
+    paid_at = fields.String(allow_none=True, metadata={"description": "支付时间（ISO 8601，UTC）"})
+    updated_at = fields.DateTime(metadata={"description": "最后变化时间（UTC），与 since 筛选对应"})
+
+
+class OrderHistorySchema(ResponseSchema):
+    from_status = fields.String(allow_none=True, metadata={"description": "原状态；提交时为 null"})
+    to_status = fields.String(metadata={"description": "新状态"})
+    actor = fields.String(metadata={"description": "操作人或系统"})
+    note = fields.String(metadata={"description": "说明或原因"})
+    created_at = fields.DateTime(metadata={"description": "时间（UTC）"})
+
+
+class BudgetCheckSchema(ResponseSchema):
+    source = fields.String(metadata={"description": "finance 财政预算系统，local 仅本地台账"})
+    approved = fields.Boolean(metadata={"description": "是否通过"})
+    reason = fields.String(metadata={"description": "财政系统给出的说明"})
+    latency_ms = fields.Integer(metadata={"description": "耗时（毫秒，含重试）"})
+    attempts = fields.Integer(metadata={"description": "请求次数（最多 3 次）"})
+
+
+class OrderDetailSchema(OrderSchema):
+    budget_check = fields.Nested(BudgetCheckSchema, metadata={"description": "下单时的预算校验结果"})
+    history = fields.List(fields.Nested(OrderHistorySchema), metadata={"description": "状态历史，按时间先后"})
+    allowed_transitions = fields.List(
+        fields.String(), metadata={"description": "调用方现在可以把订单变为的状态"}
+    )
+
+
+class OrderListResponse(ResponseSchema):
+    data = fields.List(fields.Nested(OrderSchema))
+    pagination = fields.Nested(PaginationSchema)
+
+
+class OrderResponse(ResponseSchema):
+    data = fields.Nested(OrderDetailSchema)

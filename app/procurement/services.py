@@ -12,7 +12,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
+from app.auth.models import Organization, OrgKind
+from app.catalog.models import CATALOG_VERSION, Category
 from app.core.money import to_money
 from app.extensions import db
 from app.procurement.models import LedgerEntry, LedgerKind, PlanStatus, ProcurementPlan
@@ -52,8 +56,14 @@ def _move(plan: ProcurementPlan, kind: LedgerKind, amount: Decimal, reference: s
     else:
         values = {"reserved": _fen(c.reserved - amount), "consumed": _fen(c.consumed + amount)}
         guard = _fen(c.reserved) >= amount
-    result = db.session.execute(sa.update(table).where(table.c.id == plan.id, guard).values(values))
-    if result.rowcount != 1:
+    # RETURNING hands back the new totals (for the event) without reading the row again.
+    moved = db.session.execute(
+        sa.update(table)
+        .where(table.c.id == plan.id, guard)
+        .values(values)
+        .returning(c.reserved, c.consumed, c.released)
+    ).one_or_none()
+    if moved is None:
         if kind is LedgerKind.RESERVE:
             db.session.refresh(plan)
             if plan.status is not PlanStatus.APPROVED:
@@ -73,7 +83,8 @@ def _move(plan: ProcurementPlan, kind: LedgerKind, amount: Decimal, reference: s
         )
     )
     db.session.flush()
-    db.session.refresh(plan, ["reserved", "consumed", "released"])
+    for name, value in moved._mapping.items():
+        set_committed_value(plan, name, value)
     emit(
         EVENT_TYPES[kind],
         {
@@ -124,3 +135,128 @@ def ledger_sums(plan_id: int) -> dict[str, Decimal]:
     released = sums.get(LedgerKind.RELEASE, zero)
     consumed = sums.get(LedgerKind.CONSUME, zero)
     return {"reserved": reserved_in - released - consumed, "released": released, "consumed": consumed}
+
+
+# --------------------------------------------------------------------------------------------
+# Creating plans (the finance system's API and the operator's page)
+
+
+class PlanInputError(Exception):
+    """The plan names something that does not exist; ``field`` is the input to fix."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class PlanConflict(Exception):
+    """The plan number is taken by a plan with different content; ``differences`` names the fields."""
+
+    def __init__(self, plan: ProcurementPlan, differences: list[str]):
+        self.plan = plan
+        self.differences = differences
+        super().__init__(
+            f"计划编号 {plan.plan_no} 已存在，且内容不同（{'、'.join(differences)}）；"
+            "采购计划批复后不能通过重复推送修改，请核对计划编号。"
+        )
+
+
+def _plan_unit(unit_code: str) -> Organization:
+    unit = db.session.scalar(sa.select(Organization).where(Organization.code == unit_code))
+    if unit is None or unit.kind is not OrgKind.PURCHASING_UNIT:
+        raise PlanInputError("unit_code", f"预算单位 {unit_code} 不存在")
+    if not unit.is_active:
+        raise PlanInputError("unit_code", f"预算单位 {unit_code} 已停用")
+    return unit
+
+
+def _plan_categories(codes: list[str]) -> list[Category]:
+    found = {
+        category.code: category
+        for category in db.session.scalars(
+            sa.select(Category).where(Category.catalog_version == CATALOG_VERSION, Category.code.in_(codes))
+        )
+    }
+    unknown = [code for code in codes if code not in found]
+    if unknown:
+        raise PlanInputError(
+            "category_codes", f"品目 {'、'.join(unknown)} 不在 {CATALOG_VERSION} 版政府采购品目分类目录中"
+        )
+    branches = [code for code in codes if not found[code].is_leaf]
+    if branches:
+        raise PlanInputError(
+            "category_codes", f"品目 {'、'.join(branches)} 不是末级品目，请选择其下的末级品目"
+        )
+    return [found[code] for code in codes]
+
+
+def _plan_differences(
+    plan: ProcurementPlan, unit: Organization, values: dict, categories: list[Category]
+) -> list[str]:
+    differences = []
+    if plan.unit_id != unit.id:
+        differences.append("预算单位")
+    labels = {
+        "name": "计划名称",
+        "fiscal_year": "预算年度",
+        "budget_line_code": "预算项目编码",
+        "fund_source": "资金来源",
+    }
+    differences.extend(label for key, label in labels.items() if getattr(plan, key) != values[key])
+    if plan.amount != to_money(values["amount"]):
+        differences.append("批复金额")
+    if {c.id for c in plan.categories} != {c.id for c in categories}:
+        differences.append("适用品目")
+    return differences
+
+
+def create_plan(
+    *,
+    unit_code: str,
+    plan_no: str,
+    name: str,
+    fiscal_year: int,
+    budget_line_code: str,
+    fund_source: str,
+    amount: Decimal,
+    category_codes: list[str],
+) -> tuple[ProcurementPlan, bool]:
+    """Create an approved plan, idempotent by plan number: returns ``(plan, created)``.
+
+    The same plan number with the same content returns the existing plan (``created`` False); with
+    different content it raises :class:`PlanConflict`. The budget ledger starts empty: its
+    movements only ever come from orders."""
+    unit = _plan_unit(unit_code)
+    categories = _plan_categories(category_codes)
+    values = {
+        "name": name,
+        "fiscal_year": fiscal_year,
+        "budget_line_code": budget_line_code,
+        "fund_source": fund_source,
+        "amount": to_money(amount),
+    }
+
+    def existing() -> ProcurementPlan | None:
+        return db.session.scalar(sa.select(ProcurementPlan).where(ProcurementPlan.plan_no == plan_no))
+
+    def answer(plan: ProcurementPlan) -> tuple[ProcurementPlan, bool]:
+        differences = _plan_differences(plan, unit, values, categories)
+        if differences:
+            raise PlanConflict(plan, differences)
+        return plan, False
+
+    plan = existing()
+    if plan is not None:
+        return answer(plan)
+    plan = ProcurementPlan(unit_id=unit.id, plan_no=plan_no, categories=categories, **values)
+    try:
+        with db.session.begin_nested():
+            db.session.add(plan)
+    except IntegrityError:
+        # A concurrent request created this plan number first: answer as if it had come before.
+        plan = existing()
+        if plan is None:
+            raise
+        return answer(plan)
+    return plan, True
