@@ -19,12 +19,18 @@ from tests.conftest import csrf_from, login
 
 # Arguments that name public things, the same for every visitor.
 PUBLIC_ARGS = {"filename", "code", "product_id"}
+# Mall-wide configuration owned by no organization; its pages are for operators only, by role
+# (tests/orders/test_rules.py checks every other role gets 403).
+PUBLIC_ARGS |= {"rule_id"}
 
 # Roles that may read a kind of record across organizations by design (DESIGN.md: operators and
 # regulators oversee everything read-only; finance systems fund every unit's plans).
 CROSS_ORG_READERS: dict[str, frozenset[Role]] = {
     "plan_id": frozenset({Role.OPERATOR, Role.REGULATOR, Role.FINANCE}),
     "record_id": frozenset({Role.OPERATOR, Role.REGULATOR, Role.FINANCE}),
+    # An order belongs to its buying unit and to its supplier (both reach it); oversight and finance
+    # read every order (app/orders/services.py), and nobody else's order can be acted on.
+    "order_id": frozenset({Role.OPERATOR, Role.REGULATOR, Role.FINANCE}),
 }
 
 
@@ -55,9 +61,29 @@ def build_world(tag: str) -> World:
     offer = factories.offer(supplier=supplier, supplier_sku=f"SKU-{tag}-SECRET", status=OfferStatus.DRAFT)
     records = {"plan_id": plan.id, "offer_id": offer.id}
     records.update(owned_extra_records(tag, users))
+    order = _order(tag, users, supplier)
+    records["order_id"] = order.id
     return World(
-        users=users, records=records, secrets=[plan.plan_no, offer.supplier_sku, f"{tag}-BATCH-SECRET"]
+        users=users,
+        records=records,
+        secrets=[plan.plan_no, offer.supplier_sku, f"{tag}-BATCH-SECRET", order.number, f"{tag}-HOOK-SECRET"],
     )
+
+
+def _order(tag: str, users: dict[Role, User], supplier):
+    """A submitted order of the unit to the supplier, placed through the real checkout."""
+    from app.orders.checkout import fiscal_year, submit
+    from tests.orders.helpers import fill_cart, request_for
+
+    category = factories.category()
+    offer = factories.offer(factories.product(category), supplier, supplier_sku=f"SKU-{tag}-ORDER")
+    buyer = users[Role.PURCHASER]
+    plan = factories.plan(
+        buyer.organization, plan_no=f"PLAN-{tag}-ORDER", fiscal_year=fiscal_year(), categories=[category]
+    )
+    fill_cart(buyer, (offer, 1))
+    orders, _ = submit(buyer, request_for(buyer, plan))
+    return orders[0]
 
 
 def owned_extra_records(tag: str, users: dict[Role, User]) -> dict[str, int]:
@@ -81,7 +107,22 @@ def owned_extra_records(tag: str, users: dict[Role, User]) -> dict[str, int]:
             users[Role.PURCHASER], [p.id for p in listed], title=f"{tag}比价记录"
         )
     batch = _failed_batch(tag, users[Role.SUPPLIER])
-    return {"token_id": token[0].id, "record_id": record.id, "batch_id": batch.id}
+    return {
+        "token_id": token[0].id,
+        "record_id": record.id,
+        "batch_id": batch.id,
+        **_webhook_records(tag, users),
+    }
+
+
+def _webhook_records(tag: str, users: dict[Role, User]) -> dict[str, int]:
+    """A finance organization's webhook endpoint with one delivery in its log."""
+    from tests.webhooks.helpers import emit_one, endpoint
+
+    hook = endpoint(users[Role.FINANCE].organization, url=f"https://hooks.example.com/{tag}-HOOK-SECRET")
+    _event, deliveries = emit_one()
+    mine = next(d for d in deliveries if d.endpoint_id == hook.id)
+    return {"endpoint_id": hook.id, "delivery_id": mine.id}
 
 
 def _failed_batch(tag: str, supplier):
@@ -106,7 +147,16 @@ def owned_rules(app: Flask):
     return rules
 
 
-OWNED_ARG_NAMES = ("plan_id", "offer_id", "token_id", "record_id", "batch_id")
+OWNED_ARG_NAMES = (
+    "plan_id",
+    "offer_id",
+    "token_id",
+    "record_id",
+    "batch_id",
+    "order_id",
+    "endpoint_id",
+    "delivery_id",
+)
 
 
 def _url(app: Flask, rule, records: dict[str, int]) -> str:
@@ -155,6 +205,9 @@ def test_owners_do_reach_their_own_records(app, db_session):
         "token_id": Role.SUPPLIER,
         "record_id": Role.PURCHASER,
         "batch_id": Role.SUPPLIER,
+        "endpoint_id": Role.FINANCE,
+        "delivery_id": Role.FINANCE,
+        "order_id": Role.PURCHASER,  # the supplier's side: tests/orders/test_order_pages.py
     }
     for rule in owned_rules(app):
         if "GET" not in rule.methods:
@@ -170,7 +223,15 @@ def test_owners_do_reach_their_own_records(app, db_session):
 
 @pytest.mark.parametrize(
     "endpoint",
-    ["procurement.plan_list", "supplier.offer_list", "api_tokens.token_list", "catalog_upload.uploads"],
+    [
+        "procurement.plan_list",
+        "supplier.offer_list",
+        "api_tokens.token_list",
+        "catalog_upload.uploads",
+        "orders.order_list",
+        "orders.approvals",
+        "webhooks.endpoint_list",
+    ],
 )
 def test_list_pages_never_show_another_organizations_records(app, db_session, endpoint):
     mine, theirs = build_world("丁"), build_world("戊")
@@ -179,7 +240,8 @@ def test_list_pages_never_show_another_organizations_records(app, db_session, en
 
         url = url_for(endpoint)
     for role, user in mine.users.items():
-        if role in (Role.OPERATOR, Role.REGULATOR, Role.FINANCE) and endpoint == "procurement.plan_list":
+        oversight_lists = ("procurement.plan_list", "orders.order_list")
+        if role in (Role.OPERATOR, Role.REGULATOR, Role.FINANCE) and endpoint in oversight_lists:
             continue  # oversight reads every unit's plans by design
         client = app.test_client()
         login(client, user.username)

@@ -26,6 +26,7 @@ from app.extensions import csrf, db
 from app.orders.lifecycle import EDGES, NEEDS_NOTE, Actor, TransitionError, allowed_targets, transition
 from app.orders.models import Order, OrderLine, OrderStatus
 from app.orders.payloads import order_payload
+from app.payments import services as payments
 
 orders_bp = Blueprint(
     "api_v1_orders",
@@ -163,7 +164,8 @@ def order_transition(args, order_id: int):
     以令牌所属单位的身份变更订单状态。供应商：submitted → confirmed（确认，须在确认时限内）或
     rejected（拒绝，须填 note，预算随即释放）；confirmed → shipped（发货，须填 tracking_number）；
     shipped → delivered（送达）。财政系统：accepted → payment_pending（发起支付）；
-    payment_pending → paid（已支付，预算核销）。每次变更写入状态历史并推送订单事件。
+    payment_pending → paid（已支付，预算核销）。发起支付时向支付服务创建支付单。
+    每次变更写入状态历史并推送订单事件。
     非法的变更答 409 并给出原因，订单不变。支持 Idempotency-Key。需要权限范围 orders:write。
     """
     order = _visible_order(order_id, lock=True)
@@ -181,9 +183,15 @@ def order_transition(args, order_id: int):
             )
     before = order.status
     try:
-        transition(order, to, actor, note=note, tracking_number=tracking)
+        if to is OrderStatus.PAYMENT_PENDING:
+            # Asking for payment creates the payment intent at the provider, not just a status.
+            payments.request_payment(order, actor)
+        else:
+            transition(order, to, actor, note=note, tracking_number=tracking)
     except TransitionError as exc:
         abort(409, description=str(exc))
+    except payments.PaymentRequestError as exc:
+        abort(exc.status, description=exc.message)
     audit.record(
         "orders.api_transition",
         organization_id=g.api_org.id,

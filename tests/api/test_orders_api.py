@@ -409,8 +409,8 @@ def test_a_supplier_cannot_mark_its_order_paid_and_finance_cannot_confirm(client
     body = assert_json_error(move(client, order, world.tokens["finance"], to="confirmed"), 409)
     assert body["message"] == f"您无权将订单 {order.number} 从「待供应商确认」变为「已确认」。"
     _accepted(world, order)
-    body = assert_json_error(move(client, order, world.tokens["supplier0"], to="payment_pending"), 409)
-    assert body["message"] == f"您无权将订单 {order.number} 从「已验收」变为「待支付」。"
+    body = assert_json_error(move(client, order, world.tokens["supplier0"], to="payment_pending"), 403)
+    assert body["message"] == f"您无权为订单 {order.number} 发起支付。"
     assert status_of(order) is OrderStatus.ACCEPTED
     db.session.refresh(world.plan)
     assert world.plan.consumed == Decimal("0.00")
