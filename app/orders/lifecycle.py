@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.models import OrgKind, User
 from app.core.db import utcnow
@@ -161,7 +162,9 @@ def transition(order: Order, to: S, actor: Actor, *, note: str = "", **details) 
     elif to is S.ACCEPTED:
         order.accepted_at = now
         order.pay_due_at = now + timedelta(days=rules.pay_days)
-    order.status = to
+    # The row already says ``to``: tell the ORM so, rather than flushing the same value again
+    # (which would also leave its idea of the stored status one move behind).
+    set_committed_value(order, "status", to)
     return record(order, frm, to, actor, note)
 
 

@@ -25,6 +25,7 @@ from app.orders.lifecycle import STATUS_LABELS, Actor, TransitionError, allowed_
 from app.orders.models import Order, OrderLine
 from app.orders.models import OrderStatus as S
 from app.orders.schemas import AcceptanceForm, EvaluationForm, MoveForm, OrderListQuery, PageQuery
+from app.payments import services as payment_services
 from app.procurement.views import PLAN_READERS
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
@@ -122,6 +123,7 @@ def _render_detail(order: Order, status: int = 200, **state):
             errors=state.get("errors") or {},
             form=state.get("form") or {},
             form_kind=state.get("form_kind"),
+            payment=payment_services.order_section(order, user),
         ),
         status,
     )
