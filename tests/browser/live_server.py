@@ -34,6 +34,9 @@ class Seeded:
     supplier_username: str = "vendor01"
     supplier_name: str = "北京华信科技有限公司"
     operator_username: str = "operator01"
+    approver_username: str = "approver01"
+    other_supplier_username: str = "vendor02"
+    plan_name: str = "2026年办公设备购置"
     # A leaf with an attribute registry and no goods yet: catalog uploads start from it.
     upload_category_code: str = "A02021104"
     leaf_names: list[str] = field(default_factory=list)
@@ -54,10 +57,11 @@ def seed(seeded: Seeded) -> None:
     factories.user(
         unit, Role.PURCHASER, username=seeded.purchaser_username, display_name=seeded.purchaser_name
     )
-    factories.plan(unit, plan_no="PLAN-2026-00001", name="2026年办公设备购置")
+    factories.user(unit, Role.APPROVER, username=seeded.approver_username, display_name="陈审批")
     supplier_a = factories.org(OrgKind.SUPPLIER, code="SUP0001", name=seeded.supplier_name, is_sme=True)
     supplier_b = factories.org(OrgKind.SUPPLIER, code="SUP0002", name="中科办公设备有限公司")
     factories.user(supplier_a, Role.SUPPLIER, username=seeded.supplier_username, display_name="李供应")
+    factories.user(supplier_b, Role.SUPPLIER, username=seeded.other_supplier_username, display_name="周供应")
 
     equipment = _category("A02000000", "设备", 1, leaf=False)
     it = _category("A02010000", "信息化设备", 2, equipment, leaf=False)
@@ -79,6 +83,14 @@ def seed(seeded: Seeded) -> None:
     operator = factories.org(OrgKind.OPERATOR, code="OPS0001", name="市政府采购中心")
     factories.user(operator, Role.OPERATOR, username=seeded.operator_username, display_name="赵运营")
 
+    factories.plan(
+        unit,
+        plan_no="PLAN-2026-00001",
+        name=seeded.plan_name,
+        amount=Decimal("200000.00"),
+        categories=[desktops, laptops, laser, desks],
+    )
+
     goods = [
         (desktops, "联想", "启天 M455", Decimal("4899.00")),
         (desktops, "华为", "擎云 B730E", Decimal("5299.00")),
@@ -92,8 +104,8 @@ def seed(seeded: Seeded) -> None:
             category, brand=brand, model=model, name=name, energy_saving=category is not desks
         )
         market = price + Decimal("300.00")
-        factories.offer(product, supplier_a, price=price, market_price=market)
-        factories.offer(product, supplier_b, price=price + Decimal("120.00"), market_price=market)
+        factories.offer(product, supplier_a, price=price, market_price=market, stock=100)
+        factories.offer(product, supplier_b, price=price + Decimal("120.00"), market_price=market, stock=100)
 
 
 class LiveServer:
