@@ -30,7 +30,9 @@ from app.catalog.registry import REGISTRY_BY_CODE, load_registries
 from app.catalog.services import load_categories, validate_product_specs
 from app.core.db import utcnow
 from app.demo.generate import DEFAULT_SEED, DEMO_PASSWORD, DemoData, OfferDraft, ProductDraft, generate
+from app.demo.orders import load_orders
 from app.extensions import db
+from app.orders.models import Order
 from app.procurement.models import ProcurementPlan
 
 CHUNK = 500  # keys per IN (...) and rows per bulk INSERT
@@ -374,6 +376,7 @@ def _counts() -> dict[str, int]:
         "offers": count(Offer),
         "listed_offers": count(Offer, Offer.status == OfferStatus.LISTED),
         "price_changes": count(PriceChange),
+        "orders": count(Order),
     }
 
 
@@ -403,6 +406,7 @@ def load_demo(*, password_hash: str | None = None, seed: int = DEFAULT_SEED) -> 
     offers = _load_offers(data, orgs, product_ids, supplier_users)
     created["offers"], updated["offers"], created["price_changes"] = offers
     db.session.flush()
+    created["orders"] = load_orders(seed)
 
     names = {o.code: o.name for o in data.organizations}
     logins = [DemoLogin(u.role, u.username, u.display_name, names[u.org_code]) for u in data.users]

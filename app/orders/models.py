@@ -84,7 +84,7 @@ class Order(TimestampMixin, db.Model):
     tracking_number: Mapped[str | None] = mapped_column(sa.String(64))
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     confirm_due_at: Mapped[datetime | None]  # set when the order reaches the supplier
-    confirmed_at: Mapped[datetime | None]
+    confirmed_at: Mapped[datetime | None] = mapped_column(index=True)  # notices, dashboards
     delivered_at: Mapped[datetime | None]
     accept_due_at: Mapped[datetime | None]
     accepted_at: Mapped[datetime | None]

@@ -111,6 +111,7 @@ def upgrade():
     sa.UniqueConstraint('number', name=op.f('uq_orders_number'))
     )
     with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_orders_confirmed_at'), ['confirmed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_plan_id'), ['plan_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_submitted_at'), ['submitted_at'], unique=False)
@@ -270,6 +271,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_orders_submitted_at'))
         batch_op.drop_index(batch_op.f('ix_orders_status'))
         batch_op.drop_index(batch_op.f('ix_orders_plan_id'))
+        batch_op.drop_index(batch_op.f('ix_orders_confirmed_at'))
 
     op.drop_table('orders')
     with op.batch_alter_table('cart_items', schema=None) as batch_op:

@@ -22,11 +22,15 @@ from app.auth.passwords import hash_password, verify_password
 from app.catalog.models import Category, Offer, OfferStatus, PriceChange, Product
 from app.catalog.registry import REGISTRY_BY_CODE
 from app.catalog.services import CATALOG_CSV, normalize_key, validate_product_specs
+from app.core.db import utcnow
 from app.demo.cli import format_summary
 from app.demo.generate import DEMO_PASSWORD
 from app.demo.load import DemoSummary, load_demo
+from app.demo.orders import ENDINGS, ORDER_COUNT
 from app.extensions import db, limiter
+from app.orders.models import Evaluation, Order, OrderEvent, OrderStatus
 from app.procurement.models import ProcurementPlan
+from app.procurement.services import ledger_sums
 
 
 @pytest.fixture(scope="module")
@@ -148,6 +152,19 @@ def test_offer_prices_and_history(demo):
     assert sum(len(rows) > 1 for rows in history.values()) > len(offers) / 5
 
 
+def test_demo_orders_cover_the_order_life(demo):
+    assert demo.created["orders"] == ORDER_COUNT == demo.counts["orders"]
+    statuses = Counter(db.session.scalars(select(Order.status)))
+    assert statuses == Counter(ENDINGS)
+    history = db.session.scalars(select(OrderEvent)).all()
+    assert all(event.created_at <= utcnow() for event in history)
+    assert db.session.scalar(select(func.count()).select_from(Evaluation)) == statuses[OrderStatus.COMPLETED]
+    late = db.session.scalars(select(Order).where(Order.paid_at.is_not(None))).all()
+    assert any(order.paid_at > order.pay_due_at for order in late)
+    waiting = db.session.scalars(select(Order).where(Order.status == OrderStatus.SUBMITTED)).all()
+    assert waiting and all(order.confirm_due_at > utcnow() for order in waiting)  # not auto-cancelled at once
+
+
 def test_plans(demo):
     demo_codes = set(REGISTRY_BY_CODE)
     plans = db.session.scalars(
@@ -159,8 +176,13 @@ def test_plans(demo):
         assert plan.fiscal_year == 2026
         assert Decimal("200000") <= plan.amount <= Decimal("3000000")
         assert plan.amount.as_tuple().exponent == -2
-        assert plan.reserved == plan.consumed == plan.released == Decimal("0.00")
-        assert plan.available == plan.amount
+        # The demo orders moved the budget: every total is what the plan's ledger says.
+        assert ledger_sums(plan.id) == {
+            "reserved": plan.reserved,
+            "released": plan.released,
+            "consumed": plan.consumed,
+        }
+        assert Decimal("0.00") <= plan.available <= plan.amount
         assert plan.fund_source in ("一般公共预算", "政府性基金预算")
         assert plan.budget_line_code
         assert plan.categories and {c.code for c in plan.categories} <= demo_codes
