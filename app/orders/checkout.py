@@ -90,26 +90,27 @@ def split_warnings(user: User, quote: carts.Quote, rules_of=None) -> list[SplitW
         categories[category.id] = category
         by_category[category.id] = by_category.get(category.id, Decimal("0.00")) + line.amount
     for category_id, cart_amount in sorted(by_category.items()):
-        rules = strictest(region, [category_id])
+        rules = (rules_of or strictest)(region, [category_id])
         since = utcnow() - timedelta(days=rules.split_window_days)
-        in_category = sa.select(OrderLine.order_id).where(OrderLine.category_id == category_id)
+        recent = sa.and_(
+            Order.unit_id == user.organization_id,
+            Order.submitted_at >= since,
+            Order.status.in_(OPEN_STATUSES),
+            OrderLine.category_id == category_id,
+        )
+        # One sum in the database on every checkout; the orders are read only to be shown.
+        earlier = db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(OrderLine.amount), Decimal("0.00")))
+            .join(Order, OrderLine.order_id == Order.id)
+            .where(recent)
+        )
+        if earlier + cart_amount <= rules.direct_ceiling:
+            continue
+        in_category = sa.select(OrderLine.order_id).join(Order, OrderLine.order_id == Order.id).where(recent)
         orders = list(
-            db.session.scalars(
-                sa.select(Order)
-                .where(
-                    Order.unit_id == user.organization_id,
-                    Order.id.in_(in_category),
-                    Order.submitted_at >= since,
-                    Order.status.in_(OPEN_STATUSES),
-                )
-                .order_by(Order.submitted_at)
-            )
+            db.session.scalars(sa.select(Order).where(Order.id.in_(in_category)).order_by(Order.submitted_at))
         )
-        earlier = sum(
-            (line.amount for order in orders for line in order.lines if line.category_id == category_id),
-            Decimal("0.00"),
-        )
-        if orders and earlier + cart_amount > rules.direct_ceiling:
+        if orders:
             warnings.append(
                 SplitWarning(
                     categories[category_id], orders, cart_amount, earlier + cart_amount, rules.direct_ceiling
@@ -156,6 +157,11 @@ def submit(user: User, request: CheckoutRequest, *, http_session=None) -> tuple[
 
     quote = carts.quote(user)
     if not quote.lines:
+        # A concurrent submit of this checkout may have committed (emptying the cart) since the
+        # look above: a double-click is answered with its orders, not with an empty cart.
+        replayed = existing_orders(user, checkout_key)
+        if replayed:
+            return replayed, True
         raise CheckoutError("购物车是空的。")
     if quote.fingerprint != request.fingerprint:
         changed = [
@@ -178,12 +184,21 @@ def submit(user: User, request: CheckoutRequest, *, http_session=None) -> tuple[
     _check_plan(plan, quote)
 
     region = user.organization.region_code
+    looked_up: dict[frozenset[int], RuleSet] = {}
+
+    def rules_of(region: str, category_ids) -> RuleSet:
+        # One lookup per set of categories in this submit (a one-category cart asks once).
+        key = frozenset(category_ids)
+        if key not in looked_up:
+            looked_up[key] = strictest(region, key)
+        return looked_up[key]
+
     group_rules = [
-        (group, strictest(region, {line.offer.product.category_id for line in group.lines}))
+        (group, rules_of(region, {line.offer.product.category_id for line in group.lines}))
         for group in quote.groups
     ]
     comparison = _check_rules(user, group_rules, request.comparison_record_id)
-    warnings = split_warnings(user, quote)
+    warnings = split_warnings(user, quote, rules_of)
     split_reason = request.split_reason.strip()
     if warnings and not split_reason:
         raise CheckoutError(
@@ -345,6 +360,7 @@ def _create_order(user, plan, group, rules, request: CheckoutRequest, comparison
         budget_check=answer,
         submitted_at=now,
         confirm_due_at=None if needs_approval else now + timedelta(hours=rules.confirm_hours),
+        history=[],  # known empty: recording the submit need not load it
     )
     for line in group.lines:
         offer = line.offer
