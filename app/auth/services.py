@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.auth.models import User
 from app.auth.passwords import hash_password, needs_rehash, verify_password
@@ -18,7 +19,10 @@ _dummy_hash: dict[str, str] = {}
 def load_user_by_session_token(token: str) -> User | None:
     if not token:
         return None
-    user = db.session.scalar(select(User).where(User.session_token == token))
+    # Every page reads the user's organization (navigation, scoping): load it in the same query.
+    user = db.session.scalar(
+        select(User).where(User.session_token == token).options(joinedload(User.organization))
+    )
     return user if user is not None and user.is_active else None
 
 

@@ -93,6 +93,13 @@ def product_documents(product_ids: Sequence[int]) -> list[ProductDoc]:
         .options(selectinload(Product.offers).selectinload(Offer.supplier))
     ).all()
     paths = _category_paths({p.category_id for p in products})
+    # Supplier credit (app/oversight/credit.py): the "rating" sort orders by the best score among
+    # a product's listed offers' suppliers. Imported here: oversight builds on the catalog.
+    from app.oversight.credit import scores as credit_scores
+
+    credit = credit_scores(
+        o.supplier_id for p in products for o in p.offers if o.status == OfferStatus.LISTED
+    )
     docs = []
     for product in products:
         category, path = paths[product.category_id]
@@ -105,6 +112,7 @@ def product_documents(product_ids: Sequence[int]) -> list[ProductDoc]:
                 regions=tuple(o.regions or ()),
                 stock=o.stock,
                 supplier_sme=o.supplier.is_sme,
+                supplier_rating=float(credit[o.supplier_id]),
             )
             for o in sorted(listed, key=lambda o: o.id)
         )
@@ -124,7 +132,7 @@ def product_documents(product_ids: Sequence[int]) -> list[ProductDoc]:
                 energy_saving=product.energy_saving,
                 environmental=product.environmental,
                 origin=str(product.origin),
-                rating=0.0,  # evaluations (履约评价) arrive with the orders
+                rating=float(max((credit[o.supplier_id] for o in listed), default=0)),
                 listed_at=listed_at,
                 offers=offers,
             )
@@ -170,6 +178,13 @@ def _touched_products(session: Session) -> set[int]:
             with session.no_autoflush:
                 touched.update(session.scalars(select(Offer.product_id).where(Offer.supplier_id == obj.id)))
     return touched
+
+
+def touch_products(session: Session, product_ids: Iterable[int]) -> None:
+    """Have these products reindexed with this flush, though none of their rows changed (their
+    document depends on other data, e.g. their suppliers' credit). Call it from a before_flush."""
+    if product_ids:
+        session.info.setdefault(_TOUCHED, set()).update(product_ids)
 
 
 @event.listens_for(Session, "before_flush")

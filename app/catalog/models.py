@@ -131,6 +131,9 @@ class OfferStatus(enum.StrEnum):
     LISTED = "listed"
     REJECTED = "rejected"
     DELISTED = "delisted"
+    # 冻结: held by the operator (price monitoring); not orderable, not searchable, not shown to
+    # buyers, until the operator restores it or a corrected price passes review again.
+    FROZEN = "frozen"
 
 
 class Offer(TimestampMixin, db.Model):

@@ -9,7 +9,7 @@ class SupplierOfferQuery(QuerySchema):
     status = fields.String(
         load_default=None,
         validate=validate.OneOf(
-            ["draft", "pending_review", "listed", "rejected", "delisted"], error="状态取值无效"
+            ["draft", "pending_review", "listed", "rejected", "delisted", "frozen"], error="状态取值无效"
         ),
     )
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10000, error="页码超出范围"))

@@ -31,7 +31,7 @@ SORT_LABELS = {
     Sort.RELEVANCE: lazy_gettext("综合排序"),
     Sort.PRICE_ASC: lazy_gettext("价格从低到高"),
     Sort.PRICE_DESC: lazy_gettext("价格从高到低"),
-    Sort.RATING: lazy_gettext("评价最高"),
+    Sort.RATING: lazy_gettext("供应商信用"),  # the suppliers' credit score (app/oversight/credit.py)
     Sort.NEWEST: lazy_gettext("最新上架"),
 }
 MAX_QUERY_LENGTH = 200

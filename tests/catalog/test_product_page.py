@@ -138,6 +138,7 @@ def test_every_listed_offer_cheapest_first_with_what_buyers_weigh(client, deskto
         "供货周期",
         "质保",
         "供应商评价",
+        "供应商信用",
     ]
     assert page.inside(table, "caption")[0].text == "供应商报价 4 条在售报价，按价格从低到高排列"
     assert _rows(page) == [
@@ -151,6 +152,7 @@ def test_every_listed_offer_cheapest_first_with_what_buyers_weigh(client, deskto
             "3 天",
             "12 个月",
             "暂无评价",
+            "★★★★★ 100 分",
         ],
         [
             "丙信息有限公司",
@@ -162,6 +164,7 @@ def test_every_listed_offer_cheapest_first_with_what_buyers_weigh(client, deskto
             "3 天",
             "12 个月",
             "暂无评价",
+            "★★★★★ 100 分",
         ],
         [
             "乙电子有限公司",
@@ -173,6 +176,7 @@ def test_every_listed_offer_cheapest_first_with_what_buyers_weigh(client, deskto
             "5 天",
             "36 个月",
             "暂无评价",
+            "★★★★★ 100 分",
         ],
         [
             "丁办公有限公司",
@@ -184,6 +188,7 @@ def test_every_listed_offer_cheapest_first_with_what_buyers_weigh(client, deskto
             "3 天",
             "12 个月",
             "暂无评价",
+            "★★★★★ 100 分",
         ],
     ]
     # Equal prices keep a stable order: the older offer (lower id) first.

@@ -139,6 +139,7 @@ def test_product_detail_lists_offers_cheapest_first(client, tree):
         "供货周期",
         "质保",
         "供应商评价",
+        "供应商信用",
     ]
     rows = [[td.text for td in page.inside(tr, "td")] for tr in page.inside(table, "tr")[1:]]
     assert rows == [
@@ -152,6 +153,7 @@ def test_product_detail_lists_offers_cheapest_first(client, tree):
             "3 天",
             "12 个月",
             "暂无评价",
+            "★★★★★ 100 分",
         ],
         [
             "乙供应商",
@@ -163,6 +165,7 @@ def test_product_detail_lists_offers_cheapest_first(client, tree):
             "3 天",
             "12 个月",
             "暂无评价",
+            "★★★★★ 100 分",
         ],
     ]
 
@@ -175,6 +178,7 @@ def test_product_detail_lists_offers_cheapest_first(client, tree):
         (OfferStatus.LISTED, "已上架"),
         (OfferStatus.REJECTED, "已驳回"),
         (OfferStatus.DELISTED, "已下架"),
+        (OfferStatus.FROZEN, "已冻结"),
     ],
 )
 def test_supplier_offer_status_labels(client, status, label):
@@ -186,7 +190,7 @@ def test_supplier_offer_status_labels(client, status, label):
     badge = page.one("span", class_=f"badge badge-{status.value}")
     assert badge.text == label
     options = [o.text for o in page.find_all("option")]
-    assert options == ["全部状态", "草稿", "待审核", "已上架", "已驳回", "已下架"]
+    assert options == ["全部状态", "草稿", "待审核", "已上架", "已驳回", "已下架", "已冻结"]
     detail = parse(client.get(f"/supplier/offers/{offer.id}").get_data(as_text=True))
     assert {b.text for b in detail.find_all("span", class_=f"badge badge-{status.value}")} == {label}
 
