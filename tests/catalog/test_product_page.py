@@ -430,11 +430,20 @@ def test_compare_button_and_tray(client, desktop, offers):
     assert page.one("p", class_="compare-state").text == "本商品已在对比列表中。"
 
 
-def test_purchaser_sees_no_fake_cart_button(client, desktop, offers):
+def test_purchasers_add_each_listed_offer_to_their_cart(client, desktop, offers):
     login(client, factories.user(role=Role.PURCHASER).username)
+    page = _page(client, desktop)
+    forms = page.find_all("form", action="/cart/add")
+    listed = [offer for offer in offers.values() if offer.status is OfferStatus.LISTED]
+    chosen = [int(page.inside(form, "input", name="offer_id")[0].get("value")) for form in forms]
+    assert sorted(chosen) == sorted(offer.id for offer in listed)
+    assert page.find_all("button", type="submit") and "加入对比" in [b.text for b in page.find_all("button")]
+
+
+def test_only_purchasers_see_cart_buttons(client, desktop, offers):
+    login(client, factories.user(factories.org(OrgKind.SUPPLIER)).username)
     html = client.get(f"/products/{desktop.id}").get_data(as_text=True)
-    assert "购物车" not in html
-    assert "加入对比" in html
+    assert "/cart/add" not in html
 
 
 def test_english_page(client, desktop, offers):
