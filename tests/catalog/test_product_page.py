@@ -456,6 +456,7 @@ def test_english_page(client, desktop, offers):
         "Lead time",
         "Warranty",
         "Supplier rating",
+        "Supplier credit",
     ]
     assert page.one("span", class_="market-above").text == "¥120.00 (2.3%) above the market reference price"
     assert page.inside(_offers_table(page), "td")[-1].text == "No ratings yet"
