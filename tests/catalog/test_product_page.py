@@ -459,7 +459,8 @@ def test_english_page(client, desktop, offers):
         "Supplier credit",
     ]
     assert page.one("span", class_="market-above").text == "¥120.00 (2.3%) above the market reference price"
-    assert page.inside(_offers_table(page), "td")[-1].text == "No ratings yet"
+    assert page.inside(_offers_table(page), "td")[-2].text == "No ratings yet"
+    assert page.inside(_offers_table(page), "td")[-1].text == "★★★★★ 100 points"
 
 
 def test_csrf_protects_the_compare_button(client, desktop):
