@@ -7,6 +7,7 @@ tantivy index under ``instance/``, jobs in-process, the payment stub in-process.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import tempfile
@@ -50,12 +51,44 @@ class Config:
     SEARCH_INDEX_DIR = str(INSTANCE_DIR / "search")
     ELASTICSEARCH_URL: str | None = None
     PAYMENTS_PROVIDER = "stub"
+    # The client talks to PAYMENTS_API_URL; with the stub provider that URL is served in-process.
+    PAYMENTS_API_URL = "http://payments-stub.internal"
+    PAYMENTS_SECRET_KEY = "sk_test_emall_embedded_stub"  # noqa: S105 -- the in-process stub's test key
+    PAYMENTS_EVENTS_SECRET = ""  # signing secret(s) of provider events, comma-separated while rolling
+    PAYMENTS_EVENT_TOLERANCE = 300  # seconds between an event's signature time and now
+    PAYMENTS_TIMEOUT = (3.05, 10.0)  # connect, read
+    PAYMENTS_MAX_RETRIES = 3
+    PAYMENTS_PAYMENT_METHOD = "pm_card_visa"  # sent on confirm (the stub's magic methods decline)
+    PAYMENTS_STUB_BACKGROUND = True  # the in-process stub settles and delivers on a thread of its own
+    PAYMENTS_STUB_SETTLE_DELAY = 1.0  # seconds from confirm to the result
+    # The finance budget API asked before each order's budget is reserved (unset: the local ledger only).
+    BUDGET_CHECK_URL: str | None = os.environ.get("BUDGET_CHECK_URL") or None
     SCHEDULER_THREAD = False
+    # Outbound webhooks (Standard Webhooks). Host names or addresses the SSRF guard lets through
+    # although they are private/loopback (comma-separated; e.g. a finance system on the intranet).
+    WEBHOOK_ALLOWED_HOSTS = os.environ.get("WEBHOOK_ALLOWED_HOSTS", "")
+    WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+    WEBHOOK_LEASE_SECONDS = float(os.environ.get("WEBHOOK_LEASE_SECONDS", "60"))  # a worker's claim
+    WEBHOOK_BATCH_SIZE = int(os.environ.get("WEBHOOK_BATCH_SIZE", "50"))  # deliveries claimed at once
+    WEBHOOK_SEND_CONCURRENCY = int(os.environ.get("WEBHOOK_SEND_CONCURRENCY", "4"))  # requests in flight
+    WEBHOOK_QUEUE = os.environ.get("WEBHOOK_QUEUE") or None  # RQ queue of delivery jobs (else JOBS_QUEUE)
+    WEBHOOK_DRAIN_SECONDS = 60  # an RQ drain job hands over to a fresh one after this long
+    WEBHOOK_DRAIN_IDLE_SECONDS = 2.0  # … or ends when nothing has been due for this long
+    WEBHOOK_ROTATION_OVERLAP_HOURS = 24  # the old secret keeps signing beside the new one
+    WEBHOOK_DELIVER_IN_THREAD = False  # in-process jobs: deliver beside the request, not inside it
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"
     # Public pages that cost a search: generous for people, a wall for scrapers.
     SEARCH_RATE_LIMIT = os.environ.get("SEARCH_RATE_LIMIT", "120 per minute")
+    # Public notices (成交公告) and open data (OCDS): one budget per client address for all of them,
+    # and a smaller one for the CSV/XLSX downloads.
+    PUBLIC_RATE_LIMIT = os.environ.get("PUBLIC_RATE_LIMIT", "120 per minute")
+    PUBLIC_EXPORT_RATE_LIMIT = os.environ.get("PUBLIC_EXPORT_RATE_LIMIT", "10 per minute")
+    # OCDS: ocid = <prefix>-<order number>. "ocds-emall" is a placeholder; a real publisher
+    # registers its own prefix with the Open Contracting Partnership.
+    OCDS_OCID_PREFIX = os.environ.get("OCDS_OCID_PREFIX", "ocds-emall")
+    OCDS_PUBLISHER_NAME = os.environ.get("OCDS_PUBLISHER_NAME", "政府采购电子卖场")
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # forms; catalog uploads get their own limit
     # Catalog uploads: stored under UPLOAD_DIR/<batch id>/; the file limit is the upload route's
     # own request limit (the form around it gets a little more).
@@ -99,6 +132,22 @@ class DevelopmentConfig(Config):
         cls.UPLOAD_DIR = os.environ.get("UPLOAD_DIR", cls.UPLOAD_DIR)
         # The development server answers an upload at once; its job runs beside it.
         cls.CATALOG_IMPORT_IN_THREAD = cls.JOBS_BACKEND == "inprocess"
+        cls.WEBHOOK_DELIVER_IN_THREAD = cls.JOBS_BACKEND == "inprocess"
+        _payments_from_environment(cls)
+        # In-process stub: a signing secret of this install's own, never a known one.
+        cls.PAYMENTS_EVENTS_SECRET = (
+            cls.PAYMENTS_EVENTS_SECRET
+            or "whsec_" + hashlib.sha256(f"{cls.SECRET_KEY}:payments-events".encode()).hexdigest()[:32]
+        )
+
+
+def _payments_from_environment(cls: type[Config]) -> None:
+    """The payment provider's address and keys (``flask payments-stub`` or the real provider)."""
+    cls.PAYMENTS_PROVIDER = os.environ.get("PAYMENTS_PROVIDER", cls.PAYMENTS_PROVIDER)
+    names = ("PAYMENTS_API_URL", "PAYMENTS_SECRET_KEY", "PAYMENTS_EVENTS_SECRET", "PAYMENTS_PAYMENT_METHOD")
+    for name in names:
+        if os.environ.get(name):
+            setattr(cls, name, os.environ[name])
 
 
 class ProductionConfig(Config):
@@ -127,6 +176,9 @@ class ProductionConfig(Config):
         if cls.ELASTICSEARCH_URL:
             cls.SEARCH_BACKEND = "elasticsearch"
         cls.PAYMENTS_PROVIDER = os.environ.get("PAYMENTS_PROVIDER", "http")
+        # Nothing embedded: the provider's address and keys come from the environment or are unset.
+        cls.PAYMENTS_API_URL = cls.PAYMENTS_SECRET_KEY = ""
+        _payments_from_environment(cls)
         # Web processes and RQ workers must see the same directory (a shared volume).
         cls.UPLOAD_DIR = os.environ.get("UPLOAD_DIR", cls.UPLOAD_DIR)
 
@@ -138,6 +190,9 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     # Tests log in often; the rate-limit tests set a small limit themselves.
     LOGIN_RATE_LIMIT = "1000 per minute"
+    PAYMENTS_EVENTS_SECRET = "whsec_test_events_secret"  # noqa: S105 -- tests only
+    PAYMENTS_STUB_BACKGROUND = False  # tests settle and deliver with stub.run_pending()
+    BUDGET_CHECK_URL = None  # never the environment's: the budget-check tests start their own server
     # Never the repository's instance/ folder (created on first use; tests may point it elsewhere).
     UPLOAD_DIR = str(Path(tempfile.gettempdir()) / "emall-test-uploads")
 

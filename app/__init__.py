@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -34,7 +34,8 @@ def select_locale() -> str:
     from flask import current_app
 
     languages = current_app.config["LANGUAGES"]
-    chosen = session.get("locale")
+    # Jobs have no request (and no session): lazy strings there take the default language.
+    chosen = session.get("locale") if has_request_context() else None
     if chosen in languages:
         return chosen
     if current_user and getattr(current_user, "locale", None) in languages:
@@ -105,6 +106,7 @@ def _register_models() -> None:
     from app.core import audit as _audit  # noqa: F401
     from app.orders import models as _orders  # noqa: F401
     from app.oversight import models as _oversight  # noqa: F401
+    from app.payments import models as _payments  # noqa: F401
     from app.procurement import models as _procurement  # noqa: F401
     from app.review import models as _review  # noqa: F401
     from app.webhooks import models as _webhooks  # noqa: F401
@@ -119,6 +121,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.catalog.views import bp as catalog_bp
     from app.catalog_upload.views import bp as catalog_upload_bp
     from app.compare.views import bp as compare_bp
+    from app.orders.cart_views import bp as cart_bp
+    from app.orders.rule_views import bp as order_rules_bp
+    from app.orders.views import bp as orders_bp
+    from app.oversight.views import bp as oversight_bp
     from app.procurement.views import bp as procurement_bp
     from app.review.views import bp as review_bp
 
@@ -131,6 +137,29 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(compare_bp)
     app.register_blueprint(catalog_upload_bp)
     app.register_blueprint(review_bp)
+    from app.webhooks.views import bp as webhooks_bp
+
+    app.register_blueprint(webhooks_bp)
+    app.register_blueprint(cart_bp)
+    app.register_blueprint(orders_bp)
+    app.register_blueprint(order_rules_bp)
+    app.register_blueprint(oversight_bp)
+    from app.oversight.monitor_views import bp as monitor_bp
+    from app.oversight.price_board import bp as price_board_bp
+
+    app.register_blueprint(monitor_bp)
+    app.register_blueprint(price_board_bp)
+    from app.oversight.views import public_bp as late_payments_bp
+
+    app.register_blueprint(late_payments_bp)
+    from app.oversight.notices import bp as notices_bp
+    from app.oversight.opendata import bp as open_data_bp
+
+    app.register_blueprint(notices_bp)
+    app.register_blueprint(open_data_bp)
+    from app.payments import init_app as init_payments
+
+    init_payments(app)
     init_api(app)
 
 
@@ -143,6 +172,9 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(search_cli)
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(demo_cli)
+    from app.webhooks.cli import webhooks_cli
+
+    app.cli.add_command(webhooks_cli)
 
 
 def _register_template_helpers(app: Flask) -> None:

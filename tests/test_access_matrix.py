@@ -22,6 +22,13 @@ PUBLIC_ARGS = {"filename", "code", "product_id"}
 # Mall-wide configuration owned by no organization; its pages are for operators only, by role
 # (tests/orders/test_rules.py checks every other role gets 403).
 PUBLIC_ARGS |= {"rule_id"}
+# 成交公告: a confirmed order's public notice, the same for everyone (anonymous included); only
+# published orders answer (tests/oversight/test_notices.py), the order's own pages stay by order_id.
+PUBLIC_ARGS |= {"order_number"}
+# Alerts (预警) belong to no organization: every regulator and operator works on all of them and
+# nobody else opens any (tests/oversight/test_alert_workflow.py checks every other role gets 403).
+# A dashboard figure's name (its CSV export) is the same for every visitor.
+PUBLIC_ARGS |= {"alert_id", "figure"}
 
 # Roles that may read a kind of record across organizations by design (DESIGN.md: operators and
 # regulators oversee everything read-only; finance systems fund every unit's plans).
@@ -31,6 +38,9 @@ CROSS_ORG_READERS: dict[str, frozenset[Role]] = {
     # An order belongs to its buying unit and to its supplier (both reach it); oversight and finance
     # read every order (app/orders/services.py), and nobody else's order can be acted on.
     "order_id": frozenset({Role.OPERATOR, Role.REGULATOR, Role.FINANCE}),
+    # A supplier's credit deduction (信用扣分): its supplier appeals it; operators and regulators
+    # read every supplier's ledger (operators decide appeals by a form field, not by URL).
+    "event_id": frozenset({Role.OPERATOR, Role.REGULATOR}),
 }
 
 
@@ -66,7 +76,14 @@ def build_world(tag: str) -> World:
     return World(
         users=users,
         records=records,
-        secrets=[plan.plan_no, offer.supplier_sku, f"{tag}-BATCH-SECRET", order.number, f"{tag}-HOOK-SECRET"],
+        secrets=[
+            plan.plan_no,
+            offer.supplier_sku,
+            f"{tag}-BATCH-SECRET",
+            order.number,
+            f"{tag}-HOOK-SECRET",
+            f"{tag}-CREDIT-SECRET",
+        ],
     )
 
 
@@ -112,7 +129,24 @@ def owned_extra_records(tag: str, users: dict[Role, User]) -> dict[str, int]:
         "record_id": record.id,
         "batch_id": batch.id,
         **_webhook_records(tag, users),
+        **_credit_records(tag, users),
     }
+
+
+def _credit_records(tag: str, users: dict[Role, User]) -> dict[str, int]:
+    """A credit deduction of the supplier (the evidence is made up: only the ledger is tested)."""
+    from app.extensions import db
+    from app.oversight import credit
+    from app.oversight.models import CreditReason
+
+    deduction = credit.deduct(
+        users[Role.SUPPLIER].organization_id,
+        CreditReason.LATE_CONFIRMATION,
+        f"access-matrix:{tag}",
+        f"{tag}-CREDIT-SECRET 超时未确认",
+    )
+    db.session.flush()
+    return {"event_id": deduction.id}
 
 
 def _webhook_records(tag: str, users: dict[Role, User]) -> dict[str, int]:
@@ -156,6 +190,7 @@ OWNED_ARG_NAMES = (
     "order_id",
     "endpoint_id",
     "delivery_id",
+    "event_id",
 )
 
 
@@ -208,6 +243,7 @@ def test_owners_do_reach_their_own_records(app, db_session):
         "endpoint_id": Role.FINANCE,
         "delivery_id": Role.FINANCE,
         "order_id": Role.PURCHASER,  # the supplier's side: tests/orders/test_order_pages.py
+        "event_id": Role.SUPPLIER,
     }
     for rule in owned_rules(app):
         if "GET" not in rule.methods:
@@ -231,6 +267,7 @@ def test_owners_do_reach_their_own_records(app, db_session):
         "orders.order_list",
         "orders.approvals",
         "webhooks.endpoint_list",
+        "monitor.my_credit",
     ],
 )
 def test_list_pages_never_show_another_organizations_records(app, db_session, endpoint):
