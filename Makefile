@@ -31,7 +31,7 @@ test: lint translations
 	$(BIN)/pytest
 
 worker: $(INSTALLED)
-	$(BIN)/rq worker --url $${REDIS_URL:-redis://127.0.0.1:6379/0} default
+	$(BIN)/rq worker --worker-class app.core.jobs.AppWorker --url $${REDIS_URL:-redis://127.0.0.1:6379/0} default
 
 bench: $(INSTALLED)
 	@for script in $(wildcard bench/*.py); do echo "== $$script"; $(BIN)/python $$script || exit 1; done

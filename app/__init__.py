@@ -124,42 +124,40 @@ def _register_blueprints(app: Flask) -> None:
     from app.orders.cart_views import bp as cart_bp
     from app.orders.rule_views import bp as order_rules_bp
     from app.orders.views import bp as orders_bp
-    from app.oversight.views import bp as oversight_bp
-    from app.procurement.views import bp as procurement_bp
-    from app.review.views import bp as review_bp
-
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(catalog_bp)
-    app.register_blueprint(procurement_bp)
-    app.register_blueprint(supplier_bp)
-    app.register_blueprint(search_bp)
-    app.register_blueprint(api_tokens_bp)
-    app.register_blueprint(compare_bp)
-    app.register_blueprint(catalog_upload_bp)
-    app.register_blueprint(review_bp)
-    from app.webhooks.views import bp as webhooks_bp
-
-    app.register_blueprint(webhooks_bp)
-    app.register_blueprint(cart_bp)
-    app.register_blueprint(orders_bp)
-    app.register_blueprint(order_rules_bp)
-    app.register_blueprint(oversight_bp)
     from app.oversight.monitor_views import bp as monitor_bp
-    from app.oversight.price_board import bp as price_board_bp
-
-    app.register_blueprint(monitor_bp)
-    app.register_blueprint(price_board_bp)
-    from app.oversight.views import public_bp as late_payments_bp
-
-    app.register_blueprint(late_payments_bp)
     from app.oversight.notices import bp as notices_bp
     from app.oversight.opendata import bp as open_data_bp
+    from app.oversight.price_board import bp as price_board_bp
+    from app.oversight.views import bp as oversight_bp
+    from app.oversight.views import public_bp as late_payments_bp
+    from app.payments.views import bp as payments_bp
+    from app.procurement.views import bp as procurement_bp
+    from app.review.views import bp as review_bp
+    from app.webhooks.views import bp as webhooks_bp
 
-    app.register_blueprint(notices_bp)
-    app.register_blueprint(open_data_bp)
-    from app.payments import init_app as init_payments
-
-    init_payments(app)
+    for blueprint in (
+        auth_bp,
+        catalog_bp,
+        procurement_bp,
+        supplier_bp,
+        search_bp,
+        api_tokens_bp,
+        compare_bp,
+        catalog_upload_bp,
+        review_bp,
+        cart_bp,
+        orders_bp,
+        order_rules_bp,
+        webhooks_bp,
+        oversight_bp,
+        monitor_bp,
+        price_board_bp,
+        late_payments_bp,
+        notices_bp,
+        open_data_bp,
+        payments_bp,
+    ):
+        app.register_blueprint(blueprint)
     init_api(app)
 
 
@@ -167,14 +165,15 @@ def _register_cli(app: Flask) -> None:
     from app.catalog.cli import catalog_cli, search_cli
     from app.core.scheduler import scheduler_cli
     from app.demo.cli import demo_cli
+    from app.payments.cli import payments_stub_command
+    from app.webhooks.cli import webhooks_cli
 
     app.cli.add_command(catalog_cli)
     app.cli.add_command(search_cli)
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(demo_cli)
-    from app.webhooks.cli import webhooks_cli
-
     app.cli.add_command(webhooks_cli)
+    app.cli.add_command(payments_stub_command)
 
 
 def _register_template_helpers(app: Flask) -> None:

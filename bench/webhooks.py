@@ -357,6 +357,8 @@ def run(args) -> dict:
                                 "-m",
                                 "rq.cli",
                                 "worker",
+                                "--worker-class",
+                                "app.core.jobs.AppWorker",
                                 "--url",
                                 REDIS_URL,
                                 "--name",

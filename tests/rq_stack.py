@@ -15,6 +15,7 @@ from pathlib import Path
 from redis import Redis
 from rq import Queue, Worker
 
+WORKER_CLASS = "app.core.jobs.AppWorker"  # builds the app once, not in every job
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
@@ -36,7 +37,19 @@ def rq_worker(database_url: str, workdir: Path, repo_root: Path, **env: str) -> 
     log = workdir / "worker.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "rq.cli", "worker", "--url", REDIS_URL, "--name", queue_name, queue_name],
+            [
+                sys.executable,
+                "-m",
+                "rq.cli",
+                "worker",
+                "--worker-class",
+                WORKER_CLASS,
+                "--url",
+                REDIS_URL,
+                "--name",
+                queue_name,
+                queue_name,
+            ],
             cwd=repo_root,
             env=environment,
             stdout=output,

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from redis import Redis
-from rq import Queue
+from rq import Queue, Worker
 
 from app.core.transaction import after_commit
 from app.extensions import db
@@ -34,6 +34,18 @@ def _app_for_worker() -> Flask:
 
         _worker_app = create_app()
     return _worker_app
+
+
+class AppWorker(Worker):
+    """``rq worker --worker-class app.core.jobs.AppWorker``: builds the app once in the worker's
+    main process, so every job forked from it starts warm (building the app takes a second or more,
+    which RQ's plain worker pays again in each job's fork)."""
+
+    def work(self, *args: Any, **kwargs: Any) -> bool:
+        app = _app_for_worker()
+        with app.app_context():
+            db.engine.dispose()  # no connection of this process may be inherited by a job's fork
+        return super().work(*args, **kwargs)
 
 
 def job(func: Callable) -> Callable:

@@ -21,6 +21,7 @@ PERIODIC: list[tuple[str, int]] = [
     ("app.catalog.indexing.sweep_dirty", 60),
     ("app.webhooks.delivery.sweep", 5),  # retries whose time has come, lost jobs, dead workers
     ("app.orders.deadlines.enforce_deadlines", 60),
+    ("app.payments.jobs.sweep", 60),  # payments never submitted, results whose event never came
     ("app.oversight.monitoring.evaluate_rules", 300),  # price rules over the listed offers
     ("app.oversight.credit.new_year", 3600),  # on 1 January scores start again at 100
 ]

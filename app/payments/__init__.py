@@ -14,20 +14,3 @@ Running the app against the stub as a process of its own (one shared events secr
     PAYMENTS_PROVIDER=http PAYMENTS_API_URL=http://127.0.0.1:12111 PAYMENTS_SECRET_KEY=sk_test_dev \
         PAYMENTS_EVENTS_SECRET=whsec_dev flask --app wsgi run
 """
-
-from __future__ import annotations
-
-from flask import Flask
-
-SWEEP = ("app.payments.jobs.sweep", 60)
-
-
-def init_app(app: Flask) -> None:
-    from app.core.scheduler import PERIODIC
-    from app.payments.cli import payments_stub_command
-    from app.payments.views import bp
-
-    app.register_blueprint(bp)
-    app.cli.add_command(payments_stub_command)
-    if SWEEP not in PERIODIC:
-        PERIODIC.append(SWEEP)

@@ -36,7 +36,13 @@ def test_home_is_chinese_by_default(client):
 
 def test_anonymous_header_offers_login_and_public_navigation(client):
     html = client.get("/search").get_data(as_text=True)
-    assert nav_items(html) == {"首页": "/", "商品": "/search", "商品对比": "/compare"}
+    assert nav_items(html) == {
+        "首页": "/",
+        "商品": "/search",
+        "商品对比": "/compare",
+        "成交公告": "/notices/",
+        "成交价格": "/prices",
+    }
     page = parse(html)
     assert page.one("a", class_="login-link").get("href") == "/login?next=/search"
     assert not page.find_all("form", action="/logout")
@@ -57,7 +63,8 @@ def test_language_switch_to_english_and_back(client):
     page = parse(html)
     assert page.one("h1").text == "Government Procurement E-Mall"
     assert page.one("title").text == "Home · Government Procurement E-Mall"
-    assert nav_items(html) == {"Home": "/", "Products": "/search", "Compare products": "/compare"}
+    assert list(nav_items(html))[:3] == ["Home", "Products", "Compare products"]
+    assert len(nav_items(html)) == 5
     assert page.one("a", hreflang="zh-CN").get("href") == "/lang/zh?next=/"
     assert page.one("span", class_="lang-current").text == "English"
 
@@ -74,17 +81,32 @@ def test_language_switch_ignores_unknown_languages_and_offsite_targets(client):
     assert '<html lang="zh-CN">' in client.get("/").get_data(as_text=True)
 
 
-BUYING_SIDE_NAV = ["首页", "商品", "商品对比", "采购计划", "比价记录", "API 令牌"]
-SUPPLIER_NAV = ["首页", "商品", "商品对比", "我的报价", "批量导入", "API 令牌"]
-OPERATOR_NAV = ["首页", "商品", "商品对比", "采购计划", "比价记录", "上架审核", "API 令牌"]
+PUBLIC_NAV = ["首页", "商品", "商品对比", "成交公告", "成交价格"]
+PLANS_NAV = ["采购计划", "比价记录"]
+OVERSIGHT_NAV = ["预警", "统计分析", "价格监测", "供应商信用"]
+PURCHASER_NAV = [*PUBLIC_NAV, *PLANS_NAV, "我的订单", "API 令牌"]
+APPROVER_NAV = [*PUBLIC_NAV, *PLANS_NAV, "我的订单", "待审批", "API 令牌"]
+SUPPLIER_NAV = [*PUBLIC_NAV, "订单管理", "我的报价", "批量导入", "我的信用", "API 令牌"]
+OPERATOR_NAV = [
+    *PUBLIC_NAV,
+    *PLANS_NAV,
+    "全部订单",
+    "上架审核",
+    "下单规则",
+    *OVERSIGHT_NAV,
+    "事件推送",
+    "API 令牌",
+]
+REGULATOR_NAV = [*PUBLIC_NAV, *PLANS_NAV, "全部订单", *OVERSIGHT_NAV, "API 令牌"]
+FINANCE_NAV = [*PUBLIC_NAV, *PLANS_NAV, "全部订单", "支付记录", "事件推送", "API 令牌"]
 ROLE_CASES = [
     # role, organization kind, role label, navigation
-    (Role.PURCHASER, OrgKind.PURCHASING_UNIT, "采购经办人", BUYING_SIDE_NAV),
-    (Role.APPROVER, OrgKind.PURCHASING_UNIT, "审批人", BUYING_SIDE_NAV),
+    (Role.PURCHASER, OrgKind.PURCHASING_UNIT, "采购经办人", PURCHASER_NAV),
+    (Role.APPROVER, OrgKind.PURCHASING_UNIT, "审批人", APPROVER_NAV),
     (Role.SUPPLIER, OrgKind.SUPPLIER, "供应商", SUPPLIER_NAV),
     (Role.OPERATOR, OrgKind.OPERATOR, "卖场运营", OPERATOR_NAV),
-    (Role.REGULATOR, OrgKind.REGULATOR, "财政监管", BUYING_SIDE_NAV),
-    (Role.FINANCE, OrgKind.FINANCE, "财政系统", BUYING_SIDE_NAV),
+    (Role.REGULATOR, OrgKind.REGULATOR, "财政监管", REGULATOR_NAV),
+    (Role.FINANCE, OrgKind.FINANCE, "财政系统", FINANCE_NAV),
 ]
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from redis import Redis
 from rq import Worker
 
-from tests.rq_stack import REDIS_URL
+from tests.rq_stack import REDIS_URL, WORKER_CLASS
 
 
 def worker_env(database_url: str, queue_name: str, **env: str) -> dict[str, str]:
@@ -41,7 +41,19 @@ def rq_worker(
     log = workdir / f"{name}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "rq.cli", "worker", "--url", REDIS_URL, "--name", name, queue_name],
+            [
+                sys.executable,
+                "-m",
+                "rq.cli",
+                "worker",
+                "--worker-class",
+                WORKER_CLASS,
+                "--url",
+                REDIS_URL,
+                "--name",
+                name,
+                queue_name,
+            ],
             cwd=repo_root,
             env=worker_env(database_url, queue_name, **env),
             stdout=output,
