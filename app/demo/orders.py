@@ -120,7 +120,7 @@ def _checkout(buyer: User, n: int, rng: random.Random) -> Order | None:
         checkout_key=checkout_key(n),
         fingerprint=quote.fingerprint,
         plan_id=plan.id,
-        delivery_address=f"{buyer.organization.name} 办公室",
+        delivery_address=f"{buyer.organization.name}后勤楼 {n + 101} 室",
         contact_name=buyer.display_name,
         contact_phone=f"010-6555{n:04d}",
     )
