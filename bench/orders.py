@@ -16,9 +16,11 @@ What it does, in order:
 4. logs every buyer in through ``/login`` (CSRF token from the form), each from its own loopback
    address (127.0.0.x) as its own user, so the login limits (10 a minute per address and per
    account) apply as designed and none is hit; nothing else on the checkout path is rate-limited;
-5. for ``--seconds``: each buyer (a thread with its own ``requests.Session``) adds one offer to
-   its cart (``POST /cart/add``), opens ``GET /cart/checkout``, takes the first plan offered and
-   submits (``POST /cart/checkout``, timed). A redirect is an order; 409/422 with the budget
+5. for ``--seconds``: each buyer (a thread with its own ``requests.Session``) fills its cart with
+   one offer from each of 1–``--cart-suppliers`` (default 3) suppliers of one category
+   (``POST /cart/add`` each), opens ``GET /cart/checkout``, takes the first plan offered and
+   submits (``POST /cart/checkout``, timed): the checkout makes one order per supplier, all
+   reserved at once. A redirect is a checkout; 409/422 with the budget
    refusal (采购计划 … 可用余额 ¥…，不足以支付 ¥…) is a refusal, after which the same cart is checked
    out again against the next plan; anything else (5xx, 429, other 4xx, exceptions) is an error;
 6. stops the server and recomputes from the database: orders made, overspent (the sum over plans
@@ -109,7 +111,14 @@ def _pg_url(dbname: str) -> str:
 @dataclass
 class Seeded:
     buyers: list[str]  # usernames
-    offers: list[int]  # offer ids
+    # Offer ids by category, then by supplier: a cart takes 1–N suppliers' offers of one category
+    # (each plan covers one category), so one checkout makes 1–N orders.
+    shelf: list[list[list[int]]]
+
+    @property
+    def offers(self) -> list[int]:
+        return [offer for category in self.shelf for supplier in category for offer in supplier]
+
     plans: int
 
 
@@ -187,8 +196,11 @@ def seed(database_url: str, buyers: int, workdir: Path) -> Seeded:
                     )
                     plans += 1
         offers = []
+        shelf_offers: list[list[list[Offer]]] = []
         for category in categories:
+            shelf_offers.append([])
             for s, supplier in enumerate(suppliers, start=1):
+                shelf_offers[-1].append([])
                 for p in range(1, PRODUCTS_PER_SUPPLIER_AND_CATEGORY + 1):
                     brand, model = f"压测品牌{s}", f"{category.code}-{s}-{p}"
                     product = Product(
@@ -200,7 +212,7 @@ def seed(database_url: str, buyers: int, workdir: Path) -> Seeded:
                         dedup_key=normalize_key(brand, model),
                     )
                     price = Decimal(rng.randrange(2000, 30000)) / 100
-                    offers.append(
+                    shelf_offers[-1][-1].append(
                         Offer(
                             product=product,
                             supplier=supplier,
@@ -212,9 +224,11 @@ def seed(database_url: str, buyers: int, workdir: Path) -> Seeded:
                             status=OfferStatus.LISTED,
                         )
                     )
+                    offers.append(shelf_offers[-1][-1][-1])
         db.session.add_all(offers)
         db.session.commit()
-        seeded = Seeded(usernames, [offer.id for offer in offers], plans)
+        shelf = [[[offer.id for offer in group] for group in category] for category in shelf_offers]
+        seeded = Seeded(usernames, shelf, plans)
         db.session.remove()
         db.engine.dispose()
     return seeded
@@ -291,7 +305,8 @@ def gunicorn(database_url: str, workdir: Path, queue: str, workers: int, threads
 
 @dataclass
 class Tally:
-    orders: int = 0  # successful checkouts (one order each: the cart holds one offer)
+    checkouts: int = 0  # successful checkouts
+    orders: int = 0  # the orders they made (one per supplier in the cart)
     refused_budget: int = 0
     no_plan: int = 0  # the checkout page offered no plan: the unit's budget is spent
     errors: int = 0
@@ -305,6 +320,7 @@ class Tally:
             self.samples.append(what[:500])
 
     def merge(self, other: Tally) -> None:
+        self.checkouts += other.checkouts
         self.orders += other.orders
         self.refused_budget += other.refused_budget
         self.no_plan += other.no_plan
@@ -342,8 +358,15 @@ def _form_fields(html: str, form_action: str) -> dict[str, str]:
     return fields
 
 
+def pick_cart(rng: random.Random, shelf: list[list[list[int]]], max_suppliers: int) -> list[int]:
+    """One offer from each of 1–``max_suppliers`` suppliers, all of one category."""
+    category = rng.choice(shelf)
+    suppliers = rng.sample(category, rng.randint(1, min(max_suppliers, len(category))))
+    return [rng.choice(offers) for offers in suppliers]
+
+
 class HttpBuyer:
-    def __init__(self, base: str, username: str, address: str):
+    def __init__(self, base: str, username: str, address: str, max_suppliers: int):
         import requests
         from requests.adapters import HTTPAdapter
 
@@ -357,7 +380,8 @@ class HttpBuyer:
         self.http.cookies = _loopback_cookie_jar()
         self.http.mount("http://", SourceAdapter(pool_connections=1, pool_maxsize=1))
         self.csrf = ""
-        self.cart_full = False
+        self.cart_full, self.cart_orders = False, 0
+        self.max_suppliers = max_suppliers
 
     def _csrf_from(self, html: str) -> str:
         match = re.search(r'name="csrf_token" value="([^"]+)"', html)
@@ -377,19 +401,21 @@ class HttpBuyer:
             raise RuntimeError(f"login of {self.username}: HTTP {response.status_code}")
         self.csrf = self._csrf_from(self.http.get(f"{self.base}/cart", timeout=30).text)
 
-    def step(self, rng: random.Random, offers: list[int], tally: Tally) -> None:
+    def step(self, rng: random.Random, shelf: list[list[list[int]]], tally: Tally) -> None:
         if not self.cart_full:
-            response = self.http.post(
-                f"{self.base}/cart/add",
-                data={"offer_id": rng.choice(offers), "quantity": rng.randint(1, 3), "csrf_token": self.csrf},
-                allow_redirects=False,
-                timeout=60,
-            )
-            tally.statuses[f"add {response.status_code}"] += 1
-            if response.status_code not in (302, 303):
-                tally.error(f"POST /cart/add: HTTP {response.status_code} {response.text[-300:]}")
-                return
-            self.cart_full = True
+            chosen = pick_cart(rng, shelf, self.max_suppliers)
+            for offer_id in chosen:
+                response = self.http.post(
+                    f"{self.base}/cart/add",
+                    data={"offer_id": offer_id, "quantity": rng.randint(1, 3), "csrf_token": self.csrf},
+                    allow_redirects=False,
+                    timeout=60,
+                )
+                tally.statuses[f"add {response.status_code}"] += 1
+                if response.status_code not in (302, 303):
+                    tally.error(f"POST /cart/add: HTTP {response.status_code} {response.text[-300:]}")
+                    return
+            self.cart_full, self.cart_orders = True, len(chosen)
         page = self.http.get(f"{self.base}/cart/checkout", timeout=60)
         tally.statuses[f"page {page.status_code}"] += 1
         if page.status_code != 200:
@@ -412,7 +438,8 @@ class HttpBuyer:
         tally.submit_ms.append(elapsed)
         tally.statuses[f"submit {response.status_code}"] += 1
         if response.status_code in (302, 303):
-            tally.orders += 1
+            tally.checkouts += 1
+            tally.orders += self.cart_orders
             self.cart_full = False
         elif response.status_code in (409, 422) and BUDGET_REFUSAL.search(response.text):
             tally.refused_budget += 1
@@ -433,7 +460,7 @@ class HttpBuyer:
 class DirectBuyer:
     """The same loop in-process against the services, one app context per step."""
 
-    def __init__(self, app, username: str):
+    def __init__(self, app, username: str, max_suppliers: int):
         from sqlalchemy import select
 
         from app.auth.models import User
@@ -443,12 +470,13 @@ class DirectBuyer:
         with app.app_context():
             self.user_id = db.session.scalar(select(User.id).where(User.username == username))
             db.session.remove()
-        self.cart_full = False
+        self.cart_full, self.cart_orders = False, 0
+        self.max_suppliers = max_suppliers
 
     def login(self) -> None:
         pass
 
-    def step(self, rng: random.Random, offers: list[int], tally: Tally) -> None:
+    def step(self, rng: random.Random, shelf: list[list[list[int]]], tally: Tally) -> None:
         from app.auth.models import User
         from app.extensions import db
         from app.orders import cart, checkout
@@ -457,9 +485,11 @@ class DirectBuyer:
             try:
                 user = db.session.get(User, self.user_id)
                 if not self.cart_full:
-                    cart.add(user, rng.choice(offers), rng.randint(1, 3))
+                    chosen = pick_cart(rng, shelf, self.max_suppliers)
+                    for offer_id in chosen:
+                        cart.add(user, offer_id, rng.randint(1, 3))
                     db.session.commit()
-                    self.cart_full = True
+                    self.cart_full, self.cart_orders = True, len(chosen)
                 quote = cart.quote(user)
                 plans = checkout.eligible_plans(user, quote)
                 if not plans:
@@ -485,7 +515,8 @@ class DirectBuyer:
                     else:
                         tally.refused_budget += 1
                 else:
-                    tally.orders += 1
+                    tally.checkouts += 1
+                    tally.orders += self.cart_orders
                     self.cart_full = False
                 tally.submit_ms.append((time.perf_counter() - started) * 1000)
             except Exception as exc:  # every exception is an error of the run, counted and shown
@@ -534,7 +565,7 @@ class CpuMeter:
         }
 
 
-def run_buyers(buyers, offers: list[int], seconds: float, meter: CpuMeter) -> tuple[Tally, float, dict]:
+def run_buyers(buyers, shelf, seconds: float, meter: CpuMeter) -> tuple[Tally, float, dict]:
     tallies = [Tally() for _ in buyers]
     ready = threading.Barrier(len(buyers) + 1)
     window: dict[str, float] = {}
@@ -550,7 +581,7 @@ def run_buyers(buyers, offers: list[int], seconds: float, meter: CpuMeter) -> tu
         ready.wait()
         while time.monotonic() < window["end"]:
             try:
-                buyer.step(rng, offers, tally)
+                buyer.step(rng, shelf, tally)
             except Exception as exc:  # network errors, timeouts: counted, and the buyer goes on
                 tally.error(f"{type(exc).__name__}: {exc}")
 
@@ -628,8 +659,8 @@ def run_direct(database_url: str, workdir: Path, seeded: Seeded, args, meter: Cp
         },
     )
     app = create_app(config)
-    buyers = [DirectBuyer(app, username) for username in seeded.buyers]
-    result = run_buyers(buyers, seeded.offers, args.seconds, meter)
+    buyers = [DirectBuyer(app, username, args.cart_suppliers) for username in seeded.buyers]
+    result = run_buyers(buyers, seeded.shelf, args.seconds, meter)
     with app.app_context():
         from app.extensions import db
 
@@ -645,6 +676,12 @@ def main() -> None:
     # workers measured no better on 2 cores: the app is CPU-bound).
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=6, help="threads per gunicorn worker (1: sync)")
+    parser.add_argument(
+        "--cart-suppliers",
+        type=int,
+        default=3,
+        help="a cart holds offers of 1 to this many suppliers (one order each); 1: one order per checkout",
+    )
     parser.add_argument("--direct", action="store_true", help="in-process services, no HTTP (profiling)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database (for a look)")
     args = parser.parse_args()
@@ -673,9 +710,10 @@ def main() -> None:
         else:
             with gunicorn(database_url, workdir, queue_name, args.workers, args.threads) as (base, pid):
                 buyers = [
-                    HttpBuyer(base, username, loopback_address(i)) for i, username in enumerate(seeded.buyers)
+                    HttpBuyer(base, username, loopback_address(i), args.cart_suppliers)
+                    for i, username in enumerate(seeded.buyers)
                 ]
-                tally, elapsed, cpu = run_buyers(buyers, seeded.offers, args.seconds, CpuMeter(pid, name))
+                tally, elapsed, cpu = run_buyers(buyers, seeded.shelf, args.seconds, CpuMeter(pid, name))
             jobs = Queue(queue_name, connection=Redis.from_url(REDIS_URL)).count
         figures = audit_database(database_url)
     finally:
@@ -711,6 +749,7 @@ def main() -> None:
             {
                 "buyers": args.buyers,
                 "orders_per_s": round(figures["orders"] / elapsed, 1),
+                "checkouts_per_s": round(tally.checkouts / elapsed, 1),
                 "p95_ms": round(p95, 1) if p95 is not None else None,
                 "refused_budget": tally.refused_budget,
                 "overspent_cny": float(figures["overspent"]),

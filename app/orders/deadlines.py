@@ -146,81 +146,48 @@ def cancel_unconfirmed(now: datetime) -> int:
     )
 
 
-def alert_late_acceptance(now: datetime) -> int:
-    def handle(order: Order) -> bool:
-        if (
-            order.status is not S.DELIVERED
-            or order.accept_due_at is None
-            or order.accept_due_at >= now
-            or LATE_ACCEPTANCE in (order.overdue_flags or [])
-        ):
-            return False
-        due = _local(order.accept_due_at)
-        _flag(order, LATE_ACCEPTANCE)
-        raise_alert(
-            AlertKind.LATE_ACCEPTANCE,
-            f"{order.unit.name} 未在 {due} 前验收订单 {order.number}（¥{order.total:,.2f}）",
-            unit_id=order.unit_id,
-            supplier_id=order.supplier_id,
-            order_id=order.id,
-            detail={
-                "order_no": order.number,
-                "accept_due_at": order.accept_due_at.isoformat(),
-                "total": str(order.total),
-            },
-        )
-        db.session.flush()
-        return True
-
-    return _each(
-        sa.and_(
-            Order.status == S.DELIVERED,
-            Order.accept_due_at.is_not(None),
-            Order.accept_due_at < now,
-            _not_flagged(LATE_ACCEPTANCE),
-        ),
-        handle,
-    )
-
-
 UNPAID = (S.ACCEPTED, S.PAYMENT_PENDING)
 
 
-def alert_late_payment(now: datetime) -> int:
+def _alert_once(now: datetime, flag: str, kind: AlertKind, statuses: tuple, due_column, verb: str) -> int:
+    """One alert for each order in ``statuses`` whose ``due_column`` has passed (flagged, so once)."""
+    name = due_column.key
+
     def handle(order: Order) -> bool:
+        due_at = getattr(order, name)
         if (
-            order.status not in UNPAID
-            or order.pay_due_at is None
-            or order.pay_due_at >= now
-            or LATE_PAYMENT in (order.overdue_flags or [])
+            order.status not in statuses
+            or due_at is None
+            or due_at >= now
+            or flag in (order.overdue_flags or [])
         ):
             return False
-        due = _local(order.pay_due_at)
-        _flag(order, LATE_PAYMENT)
+        _flag(order, flag)
         raise_alert(
-            AlertKind.LATE_PAYMENT,
-            f"{order.unit.name} 未在 {due} 前支付订单 {order.number}（¥{order.total:,.2f}）",
+            kind,
+            f"{order.unit.name} 未在 {_local(due_at)} 前{verb}订单 {order.number}（¥{order.total:,.2f}）",
             unit_id=order.unit_id,
             supplier_id=order.supplier_id,
             order_id=order.id,
-            detail={
-                "order_no": order.number,
-                "pay_due_at": order.pay_due_at.isoformat(),
-                "total": str(order.total),
-            },
+            detail={"order_no": order.number, name: due_at.isoformat(), "total": str(order.total)},
         )
         db.session.flush()
         return True
 
     return _each(
-        sa.and_(
-            Order.status.in_(UNPAID),
-            Order.pay_due_at.is_not(None),
-            Order.pay_due_at < now,
-            _not_flagged(LATE_PAYMENT),
-        ),
+        sa.and_(Order.status.in_(statuses), due_column.is_not(None), due_column < now, _not_flagged(flag)),
         handle,
     )
+
+
+def alert_late_acceptance(now: datetime) -> int:
+    return _alert_once(
+        now, LATE_ACCEPTANCE, AlertKind.LATE_ACCEPTANCE, (S.DELIVERED,), Order.accept_due_at, "验收"
+    )
+
+
+def alert_late_payment(now: datetime) -> int:
+    return _alert_once(now, LATE_PAYMENT, AlertKind.LATE_PAYMENT, UNPAID, Order.pay_due_at, "支付")
 
 
 @job

@@ -6,6 +6,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from app.core.schemas import FormSchema, QuerySchema
+from app.orders.models import OrderStatus
 
 # --------------------------------------------------------------------------------------------
 # Cart and checkout
@@ -149,20 +150,7 @@ class SubmittedQuery(QuerySchema):
 # --------------------------------------------------------------------------------------------
 # Order actions
 
-ORDER_STATUSES = [
-    "pending_approval",
-    "submitted",
-    "confirmed",
-    "rejected",
-    "cancelled",
-    "shipped",
-    "delivered",
-    "accepted",
-    "returned",
-    "payment_pending",
-    "paid",
-    "completed",
-]
+ORDER_STATUSES = [status.value for status in OrderStatus]
 # The moves a button on the order page makes (acceptance, evaluation and payment have their own).
 BUTTON_TARGETS = ["submitted", "confirmed", "rejected", "cancelled", "shipped", "delivered"]
 NEEDS_REASON = {"rejected", "cancelled"}

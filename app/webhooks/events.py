@@ -8,20 +8,9 @@ later; no selection at all means every event.
 
 from __future__ import annotations
 
-ORDER_STATUSES = (
-    "pending_approval",
-    "submitted",
-    "confirmed",
-    "rejected",
-    "cancelled",
-    "shipped",
-    "delivered",
-    "accepted",
-    "returned",
-    "payment_pending",
-    "paid",
-    "completed",
-)
+from app.orders.models import OrderStatus
+
+ORDER_STATUSES = tuple(status.value for status in OrderStatus)
 BUDGET_EVENTS = ("reserved", "released", "consumed")
 
 ORDER_TYPES = tuple(f"order.{status}" for status in ORDER_STATUSES)

@@ -25,7 +25,7 @@ def test_purchaser_logs_in_and_sees_the_chinese_home_page(page, live_server):
     expect(page.get_by_role("status")).to_contain_text(f"欢迎，{seeded.purchaser_name}")
     nav = page.get_by_role("navigation", name="主导航")
     expect(nav.get_by_role("link")).to_have_text(
-        ["首页", "商品", "商品对比", "采购计划", "比价记录", "API 令牌"]
+        ["首页", "商品", "商品对比", "成交公告", "成交价格", "采购计划", "比价记录", "我的订单", "API 令牌"]
     )
     expect(nav.get_by_role("link", name="首页")).to_have_attribute("aria-current", "page")
 
@@ -78,7 +78,7 @@ def test_language_switch_to_english_and_back(page, live_server):
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", level=1)).to_have_text("All products")
     expect(page.get_by_role("navigation", name="Main navigation").get_by_role("link")).to_have_text(
-        ["Home", "Products", "Compare products"]
+        ["Home", "Products", "Compare products", "Transaction notices", "Transaction prices"]
     )
     expect(page).to_have_title("All products · Government Procurement E-Mall")
 
