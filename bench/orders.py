@@ -43,12 +43,12 @@ Nothing the checkout enqueues needs a worker: with no webhook endpoint configure
 job at all (no offer changes, so no search reindex); each order leaves two outbox rows
 (``budget.reserved``, ``order.submitted``) in ``webhook_events``.
 
-Measured on the 2-core development machine while other test runs shared it (load 6–14), 50
-buyers, 2×6 gthread: ≈ 17–20 orders/s, p95 ≈ 1.3–1.7 s, overspent 0, errors 0, at ≈ 57 ms of
-CPU per order (app server ≈ 38, PostgreSQL ≈ 8–13, buyers ≈ 5.5): the app's CPU is the limit
-(PostgreSQL sessions wait on the client, seldom on the plan row lock), a ceiling of ≈ 35
-orders/s on two idle cores. The issue's target of 60 orders/s needs ≤ 33 ms of CPU per order
-here, or more cores.
+Measured on the 2-core development machine, quiet, 50 buyers, 2×6 gthread, carts of 1–3
+suppliers: 40 orders/s (19.5 checkouts/s), submit p95 1.6 s, overspent 0, errors 0, ledger
+mismatch 0, at ≈ 44 ms of CPU per order (app server ≈ 25, PostgreSQL ≈ 15, buyers ≈ 3.5): every
+core is busy, so the throughput is the machine's ceiling (≈ 45 orders/s) and the latency is the
+queue of 50 buyers that never pause. With one supplier per cart (``--cart-suppliers 1``) it is
+≈ 29 orders/s (p95 1.5 s). The issue's 60 orders/s at p95 ≤ 500 ms needs about twice these cores.
 """
 
 from __future__ import annotations
