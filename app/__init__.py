@@ -8,6 +8,7 @@ from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from config import BASE_DIR, INSTANCE_DIR, Config, config_for
 
@@ -28,6 +29,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _sqlite_begin(conn) -> None:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN")
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:…>`` in every route: an id a database row can have (a 20-digit id in a URL is a 404,
+    not an overflow in the database driver)."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def select_locale() -> str:
@@ -65,6 +74,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
 
     transaction.init_app(app)
     _register_models()
+    app.url_map.converters["int"] = DatabaseId  # before any route is added
     _register_blueprints(app)
     errors.init_app(app)  # after the API, whose error handler it replaces for HTML pages
     _register_cli(app)
