@@ -35,6 +35,8 @@ EDGES: dict[tuple[S, S], frozenset[str]] = {
     (S.SUBMITTED, S.REJECTED): frozenset({SUPPLIER}),
     (S.SUBMITTED, S.CANCELLED): frozenset({PURCHASER, SYSTEM}),
     (S.CONFIRMED, S.SHIPPED): frozenset({SUPPLIER}),
+    # Backing out after confirming is possible, with a reason; it costs the supplier credit.
+    (S.CONFIRMED, S.REJECTED): frozenset({SUPPLIER}),
     (S.SHIPPED, S.DELIVERED): frozenset({SUPPLIER}),
     (S.DELIVERED, S.ACCEPTED): frozenset({PURCHASER}),
     (S.DELIVERED, S.RETURNED): frozenset({PURCHASER}),
@@ -46,6 +48,7 @@ EDGES: dict[tuple[S, S], frozenset[str]] = {
 NEEDS_NOTE = {
     (S.PENDING_APPROVAL, S.REJECTED),
     (S.SUBMITTED, S.REJECTED),
+    (S.CONFIRMED, S.REJECTED),
     (S.SUBMITTED, S.CANCELLED),
     (S.PENDING_APPROVAL, S.CANCELLED),
     (S.DELIVERED, S.RETURNED),

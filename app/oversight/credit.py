@@ -13,7 +13,8 @@ substitution                    −10   the buyer's 验收单 finds a delivered 
 price_above_reference           −2    a price rule finds the offer above its market reference price
                                       (app/oversight/monitoring.py; evidence: the offer at that price)
 poor_evaluation                 −2    a 履约评价 with any star ≤ 2 (evidence: the order)
-rejected_after_confirmation     −5    reserved: the order's life has no confirmed → rejected edge
+rejected_after_confirmation     −5    the supplier rejects an order it had confirmed (the history row
+                                      confirmed → rejected; evidence: the order)
 ============================  ======  ==============================================================
 
 The same evidence deducts once (``reason`` + ``evidence_key`` is unique), however often the fact is
@@ -49,7 +50,7 @@ from app.core import audit
 from app.core.db import utcnow
 from app.core.jobs import job
 from app.extensions import db
-from app.orders.models import Evaluation
+from app.orders.models import Evaluation, OrderEvent
 from app.oversight.models import Alert, AlertKind, AppealStatus, CreditEvent, CreditReason
 
 FULL_SCORE = 100
@@ -225,6 +226,19 @@ def _from_evaluation(session: Session, evaluation: Evaluation) -> None:
     )
 
 
+def _from_rejection(session: Session, history: OrderEvent) -> None:
+    order = history.order
+    deduct(
+        order.supplier_id,
+        CreditReason.REJECTED_AFTER_CONFIRMATION,
+        f"order:{order.id}",
+        f"确认订单 {order.number} 后又拒绝履约：{history.note}",
+        order_id=order.id,
+        now=history.created_at,
+        session=session,
+    )
+
+
 def _touch_suppliers(session: Session, supplier_ids: set[int]) -> None:
     """The supplier's listed products get a new search document (their credit changed)."""
     from app.catalog.indexing import touch_products
@@ -247,6 +261,8 @@ def _deduct_on_flush(session: Session, _context, _instances) -> None:
             _from_alert(session, obj)
         elif isinstance(obj, Evaluation):
             _from_evaluation(session, obj)
+        elif isinstance(obj, OrderEvent) and (obj.from_status, obj.to_status) == ("confirmed", "rejected"):
+            _from_rejection(session, obj)
     # New deductions change their supplier's score (a decided appeal does too: see decide()).
     changed = {obj.supplier_id for obj in session.new if isinstance(obj, CreditEvent)}
     if changed:

@@ -211,7 +211,7 @@ def test_the_supplier_confirms_ships_and_delivers(client, world):
     assert response.status_code == 200, response.get_data(as_text=True)
     data = response.get_json()["data"]
     assert data["status"] == "confirmed"
-    assert data["allowed_transitions"] == ["shipped"]
+    assert data["allowed_transitions"] == ["shipped", "rejected"]
     assert data["history"][-1]["to_status"] == "confirmed"
     assert data["history"][-1]["actor"] == label
     assert data["confirmed_at"] is not None

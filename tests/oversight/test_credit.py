@@ -246,6 +246,35 @@ def test_a_substitution_at_acceptance_deducts_10(db_session, accept):
     assert credit.score(world.suppliers[0].id) == 90
 
 
+def test_rejecting_an_order_after_confirming_it_deducts_5_and_releases_the_budget(db_session):
+    world = shop()
+    order = place(world)
+    supplier = Actor.of_user(world.supplier_users[0])
+    transition(order, S.CONFIRMED, supplier)
+    db.session.flush()
+    assert events() == []  # confirming costs nothing
+    transition(order, S.REJECTED, supplier, note="厂家停产，无法供货")
+    db.session.flush()
+    [record] = events()
+    assert (record.reason, record.points, record.order_id, record.evidence_key) == (
+        CreditReason.REJECTED_AFTER_CONFIRMATION,
+        -5,
+        order.id,
+        f"order:{order.id}",
+    )
+    assert "厂家停产" in record.description
+    assert credit.score(world.suppliers[0].id) == 95
+    db.session.refresh(world.plan)
+    assert world.plan.reserved == Decimal("0.00") and world.plan.released == order.total
+
+
+def test_a_rejection_before_confirming_deducts_nothing(db_session):
+    world = shop()
+    transition(place(world), S.REJECTED, Actor.of_user(world.supplier_users[0]), note="缺货")
+    db.session.flush()
+    assert events() == []
+
+
 def test_an_acceptance_without_substitution_deducts_nothing(db_session):
     world = shop()
     accepted(world)
