@@ -223,6 +223,7 @@ def submit(user: User, request: CheckoutRequest, *, http_session=None) -> tuple[
         except budget_check.BudgetCheckRefused as refused:
             raise CheckoutError(str(refused)) from None
 
+    lowest = _lowest_other_prices(quote)
     try:
         with db.session.begin_nested():
             orders = [
@@ -235,6 +236,7 @@ def submit(user: User, request: CheckoutRequest, *, http_session=None) -> tuple[
                     comparison,
                     numbers[group.supplier.id],
                     answers[group.supplier.id],
+                    lowest,
                 )
                 for group, rules in group_rules
             ]
@@ -245,8 +247,7 @@ def submit(user: User, request: CheckoutRequest, *, http_session=None) -> tuple[
             return replayed, True
         raise
     try:
-        for order in orders:
-            budget.reserve(plan, order.total, reference=order.number, user=user)
+        budget.reserve_all(plan, [(order.number, order.total) for order in orders], user=user)
     except budget.BudgetError as refused:
         raise CheckoutError(str(refused), field="plan_id") from None
     for order in orders:
@@ -327,17 +328,31 @@ def _check_rules(user: User, group_rules: list[tuple[carts.SupplierGroup, RuleSe
     return comparison
 
 
-def _lowest_other_price(offer: Offer) -> Decimal | None:
-    return db.session.scalar(
-        sa.select(sa.func.min(Offer.price)).where(
-            Offer.product_id == offer.product_id,
-            Offer.id != offer.id,
+def _lowest_other_prices(quote: carts.Quote) -> dict[int, Decimal | None]:
+    """For each offer in the quote, the lowest listed price of another offer of its product (the
+    price evidence frozen on the order line); one query for the whole cart."""
+    rows = db.session.execute(
+        sa.select(Offer.id, Offer.product_id, Offer.price).where(
+            Offer.product_id.in_({line.offer.product_id for line in quote.lines}),
             Offer.status == OfferStatus.LISTED,
         )
-    )
+    ).all()
+    return {
+        line.offer.id: min(
+            (
+                price
+                for offer_id, product_id, price in rows
+                if product_id == line.offer.product_id and offer_id != line.offer.id
+            ),
+            default=None,
+        )
+        for line in quote.lines
+    }
 
 
-def _create_order(user, plan, group, rules, request: CheckoutRequest, comparison, number, answer) -> Order:
+def _create_order(
+    user, plan, group, rules, request: CheckoutRequest, comparison, number, answer, lowest
+) -> Order:
     now = utcnow()
     needs_approval = group.total > rules.approval_threshold
     order = Order(
@@ -378,7 +393,7 @@ def _create_order(user, plan, group, rules, request: CheckoutRequest, comparison
                 quantity=line.quantity,
                 amount=line.amount,
                 market_price=offer.market_price,
-                lowest_other_price=_lowest_other_price(offer),
+                lowest_other_price=lowest[offer.id],
             )
         )
     db.session.add(order)

@@ -39,27 +39,36 @@ class BudgetError(Exception):
     """The plan cannot take this movement; the message is for the buyer."""
 
 
-def _move(plan: ProcurementPlan, kind: LedgerKind, amount: Decimal, reference: str, note: str, user) -> None:
-    amount = to_money(amount)
-    if amount <= 0:
+# Which plan columns each kind of movement changes, and by which sign.
+DELTAS = {
+    LedgerKind.RESERVE: {"reserved": 1},
+    LedgerKind.RELEASE: {"reserved": -1, "released": 1},
+    LedgerKind.CONSUME: {"reserved": -1, "consumed": 1},
+}
+
+
+def _move(
+    plan: ProcurementPlan, kind: LedgerKind, movements: list[tuple[str, Decimal]], note: str, user
+) -> None:
+    """Apply ``movements`` ((reference, amount) pairs) of one kind with one guarded UPDATE of the
+    plan row — all of them or none — then write a ledger entry and an event for each."""
+    movements = [(reference, to_money(amount)) for reference, amount in movements]
+    if not movements or any(amount <= 0 for _, amount in movements):
         raise ValueError("ledger movements are positive")
+    total = sum((amount for _, amount in movements), Decimal("0.00"))
     table = ProcurementPlan.__table__
     c = table.c
+    values = {name: _fen(c[name] + sign * total) for name, sign in DELTAS[kind].items()}
     if kind is LedgerKind.RESERVE:
-        values = {"reserved": _fen(c.reserved + amount)}
         guard = sa.and_(
-            c.status == PlanStatus.APPROVED.value, _fen(c.amount - c.reserved - c.consumed) >= amount
+            c.status == PlanStatus.APPROVED.value, _fen(c.amount - c.reserved - c.consumed) >= total
         )
-    elif kind is LedgerKind.RELEASE:
-        values = {"reserved": _fen(c.reserved - amount), "released": _fen(c.released + amount)}
-        guard = _fen(c.reserved) >= amount
     else:
-        values = {"reserved": _fen(c.reserved - amount), "consumed": _fen(c.consumed + amount)}
-        guard = _fen(c.reserved) >= amount
-    # RETURNING hands back the new totals (for the event) without reading the row again.
+        guard = _fen(c.reserved) >= total
+    # RETURNING hands back the new totals (for the events) without reading the row again.
     moved = db.session.execute(
         sa.update(table)
-        .where(table.c.id == plan.id, guard)
+        .where(c.id == plan.id, guard)
         .values(values)
         .returning(c.reserved, c.consumed, c.released)
     ).one_or_none()
@@ -69,10 +78,10 @@ def _move(plan: ProcurementPlan, kind: LedgerKind, amount: Decimal, reference: s
             if plan.status is not PlanStatus.APPROVED:
                 raise BudgetError(f"采购计划 {plan.plan_no} 当前不可用（{plan.status.value}），不能下单。")
             raise BudgetError(
-                f"采购计划 {plan.plan_no} 可用余额 ¥{plan.available:,.2f}，不足以支付 ¥{amount:,.2f}。"
+                f"采购计划 {plan.plan_no} 可用余额 ¥{plan.available:,.2f}，不足以支付 ¥{total:,.2f}。"
             )
-        raise RuntimeError(f"plan {plan.plan_no}: {kind.value} of {amount} exceeds what is reserved")
-    db.session.add(
+        raise RuntimeError(f"plan {plan.plan_no}: {kind.value} of {total} exceeds what is reserved")
+    db.session.add_all(
         LedgerEntry(
             plan_id=plan.id,
             kind=kind,
@@ -81,22 +90,28 @@ def _move(plan: ProcurementPlan, kind: LedgerKind, amount: Decimal, reference: s
             note=note,
             created_by_id=getattr(user, "id", None),
         )
+        for reference, amount in movements
     )
     db.session.flush()
-    for name, value in moved._mapping.items():
-        set_committed_value(plan, name, value)
-    emit(
-        EVENT_TYPES[kind],
-        {
-            "plan_no": plan.plan_no,
-            "unit_code": plan.unit.code,
-            "order_no": reference,
-            "amount": str(amount),
-            "currency": "CNY",
-            "plan": ledger_totals(plan),
-        },
-        subject=reference,
-    )
+    # Each event carries the plan's totals as they stood right after its own movement.
+    totals = {name: to_money(value) for name, value in moved._mapping.items()}
+    running = {name: totals[name] - sign * total for name, sign in DELTAS[kind].items()}
+    for reference, amount in movements:
+        for name, sign in DELTAS[kind].items():
+            running[name] += sign * amount
+            set_committed_value(plan, name, running[name])
+        emit(
+            EVENT_TYPES[kind],
+            {
+                "plan_no": plan.plan_no,
+                "unit_code": plan.unit.code,
+                "order_no": reference,
+                "amount": str(amount),
+                "currency": "CNY",
+                "plan": ledger_totals(plan),
+            },
+            subject=reference,
+        )
 
 
 def ledger_totals(plan: ProcurementPlan) -> dict[str, str]:
@@ -111,15 +126,22 @@ def ledger_totals(plan: ProcurementPlan) -> dict[str, str]:
 
 def reserve(plan: ProcurementPlan, amount: Decimal, *, reference: str, user=None, note: str = "") -> None:
     """Reserve ``amount`` or raise :class:`BudgetError`; nothing changes on failure."""
-    _move(plan, LedgerKind.RESERVE, amount, reference, note or "下单预占", user)
+    reserve_all(plan, [(reference, amount)], user=user, note=note)
+
+
+def reserve_all(
+    plan: ProcurementPlan, movements: list[tuple[str, Decimal]], *, user=None, note: str = ""
+) -> None:
+    """Reserve every (reference, amount) at once — a checkout's orders — or none of them."""
+    _move(plan, LedgerKind.RESERVE, movements, note or "下单预占", user)
 
 
 def release(plan: ProcurementPlan, amount: Decimal, *, reference: str, user=None, note: str = "") -> None:
-    _move(plan, LedgerKind.RELEASE, amount, reference, note or "释放预占", user)
+    _move(plan, LedgerKind.RELEASE, [(reference, amount)], note or "释放预占", user)
 
 
 def consume(plan: ProcurementPlan, amount: Decimal, *, reference: str, user=None, note: str = "") -> None:
-    _move(plan, LedgerKind.CONSUME, amount, reference, note or "支付核销", user)
+    _move(plan, LedgerKind.CONSUME, [(reference, amount)], note or "支付核销", user)
 
 
 def ledger_sums(plan_id: int) -> dict[str, Decimal]:

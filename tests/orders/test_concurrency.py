@@ -209,12 +209,17 @@ def run_race(
     over_http: bool = False,
 ) -> Outcome:
     """All of ``world``'s checkouts at once, one thread each, through ``checkout.submit`` — whose
-    reservation is ``reserve_fn`` when given — or ``over_http`` through the checkout page; then the
-    plan and its ledger read back. With ``spread`` the threads start evenly spread over that many
-    seconds instead of together."""
-    original = budget.reserve
+    reservation is ``reserve_fn`` (order by order) when given — or ``over_http`` through the
+    checkout page; then the plan and its ledger read back. With ``spread`` the threads start evenly
+    spread over that many seconds instead of together."""
+    original = budget.reserve_all
     if reserve_fn is not None:
-        budget.reserve = reserve_fn  # checkout calls it as budget.reserve, at call time
+
+        def one_by_one(plan, movements, *, user=None, note=""):
+            for reference, amount in movements:
+                reserve_fn(plan, amount, reference=reference, user=user)
+
+        budget.reserve_all = one_by_one  # checkout calls it as budget.reserve_all, at call time
     try:
         start = threading.Barrier(len(world.requests), timeout=60)
         with ThreadPoolExecutor(max_workers=len(world.requests)) as pool:
@@ -231,7 +236,7 @@ def run_race(
                 ]
             results = [future.result(timeout=120) for future in futures]
     finally:
-        budget.reserve = original
+        budget.reserve_all = original
     with app.app_context():
         plan = db.session.get(ProcurementPlan, world.plan_id)
         ledger = budget.ledger_sums(plan.id)
@@ -390,7 +395,7 @@ def test_a_two_supplier_checkout_is_all_or_nothing_under_concurrency(race_app):
     # 9,000 for checkouts of 3,000 + 2,000: one wins; each loser reserves its first order out of
     # the 4,000 left, then fails on its second — and must leave nothing of the first behind.
     world = seed(race_app, buyers=10, plan_amount="9000.00", prices=("3000.00", "2000.00"))
-    real_reserve = budget.reserve
+    real_reserve_all = budget.reserve_all  # the harness replaces it while the race runs
     calls = threading.local()
     everyone_checked = threading.Barrier(10, timeout=60)
     first_reserved = []
@@ -401,7 +406,7 @@ def test_a_two_supplier_checkout_is_all_or_nothing_under_concurrency(race_app):
         calls.n = getattr(calls, "n", 0) + 1
         if calls.n == 1:
             everyone_checked.wait()
-        real_reserve(plan, amount, **kw)
+        real_reserve_all(plan, [(kw["reference"], amount)], user=kw.get("user"))
         if calls.n == 1:
             first_reserved.append(kw["reference"])
 
