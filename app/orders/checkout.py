@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
+from app.catalog.charts import LOCAL_TZ
 from app.catalog.models import Offer, OfferStatus
 from app.compare.models import ComparisonRecord
 from app.core.db import utcnow
@@ -54,7 +55,8 @@ class SplitWarning:
 
 
 def fiscal_year() -> int:
-    return utcnow().astimezone().year
+    """The budget year runs on China's calendar, whatever the server's time zone."""
+    return utcnow().astimezone(LOCAL_TZ).year
 
 
 def eligible_plans(user: User, quote: carts.Quote) -> list[ProcurementPlan]:

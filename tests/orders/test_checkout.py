@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.orders import cart
+from app.orders import cart, checkout
 from app.orders.checkout import CheckoutError, submit
 from app.orders.models import CartItem, Order, OrderStatus
 from app.procurement.models import LedgerEntry
@@ -69,3 +70,10 @@ def test_not_enough_budget_is_refused(db_session):
     with pytest.raises(CheckoutError, match="可用余额"):
         submit(world.purchaser, request_for(world.purchaser, world.plan))
     assert cart.count(world.purchaser) == 1
+
+
+def test_the_fiscal_year_turns_at_midnight_in_china(monkeypatch):
+    monkeypatch.setattr(checkout, "utcnow", lambda: datetime(2026, 12, 31, 15, 59, tzinfo=UTC))
+    assert checkout.fiscal_year() == 2026
+    monkeypatch.setattr(checkout, "utcnow", lambda: datetime(2026, 12, 31, 16, 0, tzinfo=UTC))
+    assert checkout.fiscal_year() == 2027
