@@ -186,6 +186,11 @@ def order_transition(args, order_id: int):
         if to is OrderStatus.PAYMENT_PENDING:
             # Asking for payment creates the payment intent at the provider, not just a status.
             payments.request_payment(order, actor)
+        elif to is OrderStatus.PAID and payments.payment_in_flight(order):
+            abort(
+                409,
+                description=f"订单 {order.number} 的支付正在处理或已成功，不能再标记为已支付。",
+            )
         else:
             transition(order, to, actor, note=note, tracking_number=tracking)
     except TransitionError as exc:

@@ -5,7 +5,7 @@ Money is always a decimal string with two places on the wire ("4999.00"), never 
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates
@@ -554,6 +554,11 @@ class OrderListQuery(PaginationQuery):
     since = fields.AwareDateTime(
         load_default=None,
         default_timezone=UTC,
+        validate=validate.Range(
+            min=datetime(2000, 1, 1, tzinfo=UTC),
+            max=datetime(2100, 1, 1, tzinfo=UTC),
+            error="时间应在 2000–2100 年之间",
+        ),
         metadata={
             "description": "只列出此时间（含）之后创建或有变化的订单，ISO 8601，例如 "
             "2026-11-26T08:00:00Z（不带时区按 UTC；“+”须写作 %2B）"

@@ -20,7 +20,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
-from app.catalog.charts import LOCAL_TZ
 from app.catalog.models import Offer, OfferStatus
 from app.compare.models import ComparisonRecord
 from app.core.db import utcnow
@@ -29,11 +28,13 @@ from app.orders import cart as carts
 from app.orders.lifecycle import OPEN_STATUSES, Actor, record
 from app.orders.models import CartItem, Order, OrderLine, OrderStatus
 from app.orders.rules import RuleSet, strictest
+from app.orders.rules import to_json as rules_json
 from app.oversight.models import AlertKind
 from app.oversight.services import raise_alert
 from app.procurement import budget_check
 from app.procurement import services as budget
 from app.procurement.models import PlanStatus, ProcurementPlan
+from app.procurement.services import fiscal_year
 
 
 class CheckoutError(Exception):
@@ -52,11 +53,14 @@ class SplitWarning:
     cart_amount: Decimal
     total: Decimal
     ceiling: Decimal
+    cart_suppliers: int = 1  # this cart's suppliers in the category: one order each
 
-
-def fiscal_year() -> int:
-    """The budget year runs on China's calendar, whatever the server's time zone."""
-    return utcnow().astimezone(LOCAL_TZ).year
+    @property
+    def summary(self) -> str:
+        return (
+            f"{self.category.name}：近期 {len(self.orders)} 笔订单 + 本次 {self.cart_suppliers} 家供应商"
+            f" ¥{self.cart_amount:,.2f} = ¥{self.total:,.2f}，直购限额 ¥{self.ceiling:,.2f}"
+        )
 
 
 def eligible_plans(user: User, quote: carts.Quote) -> list[ProcurementPlan]:
@@ -82,15 +86,18 @@ def eligible_plans(user: User, quote: carts.Quote) -> list[ProcurementPlan]:
 
 def split_warnings(user: User, quote: carts.Quote, rules_of=None) -> list[SplitWarning]:
     """Orders of this unit in one category within the window whose sum with this cart crosses the
-    direct-order ceiling (each order being under it): the pattern of a split purchase."""
+    direct-order ceiling (each order being under it): the pattern of a split purchase. A cart whose
+    suppliers split one category's purchase into several orders is the same pattern."""
     region = user.organization.region_code
     warnings = []
     by_category: dict[int, Decimal] = {}
+    suppliers: dict[int, set[int]] = {}
     categories = {}
     for line in quote.lines:
         category = line.offer.product.category
         categories[category.id] = category
         by_category[category.id] = by_category.get(category.id, Decimal("0.00")) + line.amount
+        suppliers.setdefault(category.id, set()).add(line.offer.supplier_id)
     for category_id, cart_amount in sorted(by_category.items()):
         rules = (rules_of or strictest)(region, [category_id])
         since = utcnow() - timedelta(days=rules.split_window_days)
@@ -112,10 +119,16 @@ def split_warnings(user: User, quote: carts.Quote, rules_of=None) -> list[SplitW
         orders = list(
             db.session.scalars(sa.select(Order).where(Order.id.in_(in_category)).order_by(Order.submitted_at))
         )
-        if orders:
+        in_cart = len(suppliers[category_id])
+        if orders or in_cart > 1:
             warnings.append(
                 SplitWarning(
-                    categories[category_id], orders, cart_amount, earlier + cart_amount, rules.direct_ceiling
+                    categories[category_id],
+                    orders,
+                    cart_amount,
+                    earlier + cart_amount,
+                    rules.direct_ceiling,
+                    in_cart,
                 )
             )
     return warnings
@@ -206,9 +219,7 @@ def submit(user: User, request: CheckoutRequest, *, http_session=None) -> tuple[
         raise CheckoutError(
             "本单位近期同品目订单累计将超过直购限额，涉嫌拆分采购：请填写说明后再提交，监管部门会收到预警。",
             [
-                f"{w.category.name}：近 {len(w.orders)} 笔订单 + 本次 ¥{w.cart_amount:,.2f}"
-                f" = ¥{w.total:,.2f}，"
-                f"限额 ¥{w.ceiling:,.2f}（{'、'.join(o.number for o in w.orders)}）"
+                w.summary + (f"（{'、'.join(o.number for o in w.orders)}）" if w.orders else "")
                 for w in warnings
             ],
             field="split_reason",
@@ -258,8 +269,7 @@ def submit(user: User, request: CheckoutRequest, *, http_session=None) -> tuple[
         for w in warnings:
             raise_alert(
                 AlertKind.ORDER_SPLITTING,
-                f"{user.organization.name} 近 {len(w.orders)} 笔「{w.category.name}」订单与本次合计 "
-                f"¥{w.total:,.2f}，超过直购限额 ¥{w.ceiling:,.2f}",
+                f"{user.organization.name} 疑似拆分采购 · {w.summary}",
                 unit_id=user.organization_id,
                 order_id=orders[0].id,
                 detail={
@@ -375,6 +385,7 @@ def _create_order(
         needs_approval=needs_approval,
         split_reason=request.split_reason.strip() or None,
         budget_check=answer,
+        rules=rules_json(rules),
         submitted_at=now,
         confirm_due_at=None if needs_approval else now + timedelta(hours=rules.confirm_hours),
         history=[],  # known empty: recording the submit need not load it

@@ -20,7 +20,7 @@ from app.extensions import db
 from app.orders.models import Order, OrderEvent
 from app.orders.models import OrderStatus as S
 from app.orders.payloads import order_payload
-from app.orders.rules import strictest
+from app.orders.rules import from_json, strictest
 from app.procurement import services as budget
 from app.webhooks.outbox import emit
 
@@ -130,7 +130,12 @@ def transition(order: Order, to: S, actor: Actor, *, note: str = "", **details) 
     if (frm, to) in NEEDS_NOTE and not note:
         raise TransitionError("请填写原因。")
     now = utcnow()
-    rules = strictest(order.region_code, [line.category_id for line in order.lines])
+    # The rules frozen at submit: an operator's later change does not move this order's deadlines.
+    rules = (
+        from_json(order.rules)
+        if order.rules
+        else strictest(order.region_code, [line.category_id for line in order.lines])
+    )
     if to is S.CONFIRMED and order.confirm_due_at and now > order.confirm_due_at:
         raise TransitionError(f"订单 {order.number} 已超过确认时限，不能再确认。")
     if to is S.SHIPPED:
@@ -168,7 +173,11 @@ def transition(order: Order, to: S, actor: Actor, *, note: str = "", **details) 
     # The row already says ``to``: tell the ORM so, rather than flushing the same value again
     # (which would also leave its idea of the stored status one move behind).
     set_committed_value(order, "status", to)
-    return record(order, frm, to, actor, note)
+    event = record(order, frm, to, actor, note)
+    if to is S.PAID and order.evaluation is not None:
+        # Evaluated while payment was pending: payment completes the order.
+        transition(order, S.COMPLETED, Actor.system(), note="已完成履约评价")
+    return event
 
 
 def record(order: Order, frm: S | None, to: S, actor: Actor, note: str = "") -> OrderEvent:

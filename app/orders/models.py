@@ -92,6 +92,9 @@ class Order(TimestampMixin, db.Model):
     paid_at: Mapped[datetime | None]
     # Deadline alerts already raised, so the scheduled check raises each one once.
     overdue_flags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    # The rules in force at submit (RuleSet as JSON): its deadlines hold whatever the operator
+    # changes later.
+    rules: Mapped[dict] = mapped_column(sa.JSON, default=dict)
 
     unit: Mapped[Organization] = relationship(foreign_keys=[unit_id])
     supplier: Mapped[Organization] = relationship(foreign_keys=[supplier_id])

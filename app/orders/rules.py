@@ -32,6 +32,23 @@ DEFAULTS = RuleSet()
 FIELDS = [field.name for field in dataclasses.fields(RuleSet)]
 
 
+def to_json(rules: RuleSet) -> dict:
+    return {
+        name: str(value) if isinstance(value, Decimal) else value
+        for name, value in dataclasses.asdict(rules).items()
+    }
+
+
+def from_json(data: dict) -> RuleSet:
+    return RuleSet(
+        **{
+            name: Decimal(data[name]) if isinstance(getattr(DEFAULTS, name), Decimal) else int(data[name])
+            for name in FIELDS
+            if name in data
+        }
+    )
+
+
 def _specificity(rule: OrderRule) -> int:
     return (2 if rule.category_id is not None else 0) + (1 if rule.region_code is not None else 0)
 

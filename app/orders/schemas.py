@@ -3,6 +3,8 @@ messages, so bad input is a 422 with field messages and never a 500."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from app.core.schemas import FormSchema, QuerySchema
@@ -12,6 +14,7 @@ from app.orders.models import OrderStatus
 # Cart and checkout
 
 ID_RANGE = validate.Range(min=1, max=2**31 - 1, error="编号无效")
+DATE_RANGE = validate.Range(min=date(2000, 1, 1), max=date(2100, 12, 31), error="日期应在 2000–2100 年之间")
 QUANTITY_MESSAGE = "数量应为 1–9999 之间的整数"
 # What a checkout page hands out (uuid4().hex) and Quote.fingerprint: 32 lowercase hex digits.
 HEX32 = validate.Regexp(r"^[0-9a-f]{32}$", error="表单已失效，请重新打开结算页面")
@@ -171,8 +174,8 @@ class OrderListQuery(QuerySchema):
         allow_none=True,
         validate=validate.OneOf(ORDER_STATUSES, error="订单状态取值无效"),
     )
-    date_from = fields.Date(load_default=None, allow_none=True)
-    date_to = fields.Date(load_default=None, allow_none=True)
+    date_from = fields.Date(load_default=None, allow_none=True, validate=DATE_RANGE)
+    date_to = fields.Date(load_default=None, allow_none=True, validate=DATE_RANGE)
     q = fields.String(
         load_default=None,
         allow_none=True,

@@ -98,7 +98,7 @@ class Cursor(fields.Field):
             moment, order_id = datetime.fromisoformat(stamp), int(number)
         except (ValueError, binascii.Error, UnicodeDecodeError):
             raise self.make_error("invalid") from None
-        if moment.tzinfo is None or not 1 <= order_id <= 2**63 - 1:
+        if moment.tzinfo is None or not 1 <= order_id <= 2**63 - 1 or not 2000 <= moment.year <= 2100:
             raise self.make_error("invalid")
         return moment, order_id
 

@@ -37,7 +37,6 @@ MAX_PAGE = 50  # like search: deep pages are for scrapers
 MAX_PER_PAGE = 100
 MAX_DEALS = 100  # deals listed on a product's page
 SORTS = ("orders", "recent", "name")
-MAX_ID = 2**63 - 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,8 +50,13 @@ class Stats:
 
 
 def qualifying(since: datetime) -> tuple:
-    """Orders that reached 已确认 since ``since`` and whose goods were not returned."""
-    return (Order.confirmed_at.is_not(None), Order.confirmed_at >= since, Order.status != S.RETURNED)
+    """Orders that reached 已确认 since ``since`` and were bought: not returned, and not rejected
+    by a supplier that backed out after confirming."""
+    return (
+        Order.confirmed_at.is_not(None),
+        Order.confirmed_at >= since,
+        Order.status.not_in((S.RETURNED, S.REJECTED, S.CANCELLED)),
+    )
 
 
 def deals(since: datetime) -> sa.Select:
@@ -256,10 +260,11 @@ def board():
 @bp.get("/<int:product_id>")
 @limiter.limit(lambda: current_app.config["SEARCH_RATE_LIMIT"])
 def product(product_id: int):
-    if product_id > MAX_ID:  # the URL converter takes any digits; the database's ids do not go there
-        abort(404)
+    # Products still in review (inactive) are not public.
     item = db.session.scalar(
-        sa.select(Product).where(Product.id == product_id).options(selectinload(Product.category))
+        sa.select(Product)
+        .where(Product.id == product_id, Product.is_active.is_(True))
+        .options(selectinload(Product.category))
     )
     if item is None:
         abort(404)

@@ -45,7 +45,7 @@ class ProviderEventSchema(_Lenient):
 
 class PaymentRequestForm(FormSchema):
     order_id = fields.Integer(
-        required=True, strict=False, validate=validate.Range(min=1, error="订单编号无效")
+        required=True, strict=False, validate=validate.Range(min=1, max=2**31 - 1, error="订单编号无效")
     )
     next = fields.String(load_default=None, validate=validate.Length(max=500))
 

@@ -94,6 +94,15 @@ def latest_payment(order_id: int) -> Payment | None:
     )
 
 
+def payment_in_flight(order: Order) -> bool:
+    """A payment of this order is with the provider or has succeeded: marking the order paid by
+    other means (a finance system's own transfer) would pay it twice."""
+    latest = latest_payment(order.id)
+    return latest is not None and (
+        latest.status in OPEN_PAYMENT_STATUSES or latest.status is PaymentStatus.SUCCEEDED
+    )
+
+
 def failure_label(payment: Payment) -> str:
     """The decline reason for people: a Chinese label for the provider's code, and its message."""
     if payment.failure_code is None and payment.failure_message is None:

@@ -16,7 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.models import Organization, OrgKind
+from app.catalog.charts import LOCAL_TZ
 from app.catalog.models import CATALOG_VERSION, Category
+from app.core.db import utcnow
 from app.core.money import to_money
 from app.extensions import db
 from app.procurement.models import LedgerEntry, LedgerKind, PlanStatus, ProcurementPlan
@@ -33,6 +35,11 @@ def _fen(expression):
     # Exact on PostgreSQL already; SQLite computes NUMERIC columns in binary floating point, so
     # every sum and comparison is rounded back to fen.
     return sa.func.round(expression, 2)
+
+
+def fiscal_year() -> int:
+    """The budget year runs on China's calendar, whatever the server's time zone."""
+    return utcnow().astimezone(LOCAL_TZ).year
 
 
 class BudgetError(Exception):

@@ -11,7 +11,6 @@ from app.auth.access import roles_required
 from app.auth.models import Organization, OrgKind, Role
 from app.catalog.models import CATALOG_VERSION, Category
 from app.core import audit
-from app.core.db import utcnow
 from app.extensions import db
 from app.procurement import services
 from app.procurement.models import LedgerEntry, ProcurementPlan
@@ -127,7 +126,7 @@ def _render_form(form: dict, errors: dict, status: int = 200):
 def plan_new():
     if request.method == "GET":
         blank = {key: "" for key in PlanForm().fields} | {"category_codes": []}
-        return _render_form(blank | {"fiscal_year": str(utcnow().astimezone().year)}, {})
+        return _render_form(blank | {"fiscal_year": str(services.fiscal_year())}, {})
     raw = {**request.form.to_dict(), "category_codes": request.form.getlist("category_codes")}
     form = {key: raw.get(key, "") for key in PlanForm().fields} | {"category_codes": raw["category_codes"]}
     try:

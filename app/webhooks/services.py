@@ -149,6 +149,8 @@ def replay(delivery: WebhookDelivery, user: User) -> None:
     delivery.next_attempt_at = utcnow()
     delivery.replay_requested = True
     delivery.succeeded_at = None
+    # A worker whose lease ran out must not write its late result over this replay.
+    delivery.locked_until = delivery.lease_token = None
     db.session.flush()
     audit.record(
         "webhook.delivery_replayed",

@@ -7,7 +7,9 @@ code, how long it took, at most 1 KB of the answer, the error, and a ``Retry-Aft
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -187,13 +189,34 @@ def _short(exc: BaseException) -> str:
 
 
 def _read_answer(response: requests.Response, deadline: float) -> tuple[bytes, bool]:
-    """Up to :data:`DRAIN_BYTES` of the answer within the deadline; ``True`` when it all came."""
+    """Up to :data:`DRAIN_BYTES` of the answer within the deadline; ``True`` when it all came.
+
+    The read timeout bounds each wait for a byte, not the whole answer: a receiver dripping a byte
+    at a time could hold the worker past its lease. A watchdog shuts the socket at the deadline."""
     data = bytearray()
-    for chunk in response.iter_content(8192):
-        data.extend(chunk)
-        if len(data) > DRAIN_BYTES or time.monotonic() > deadline:
+    sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+    watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), _shut, [sock]) if sock else None
+    if watchdog is not None:
+        watchdog.daemon = True
+        watchdog.start()
+    try:
+        for chunk in response.iter_content(8192):
+            data.extend(chunk)
+            if len(data) > DRAIN_BYTES or time.monotonic() > deadline:
+                return bytes(data), False
+    except requests.RequestException:
+        if time.monotonic() >= deadline:
             return bytes(data), False
+        raise
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
     return bytes(data), True
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _template(session: requests.Session, url: str) -> requests.PreparedRequest:

@@ -17,6 +17,7 @@ from app.orders import checkout
 from app.orders.lifecycle import Actor, transition
 from app.orders.models import Order, OrderEvent, OrderStatus
 from app.orders.payloads import order_payload
+from app.payments.models import Payment, PaymentStatus
 from app.procurement.models import LedgerEntry, LedgerKind
 from app.procurement.services import ledger_sums
 from app.webhooks.models import WebhookEvent
@@ -182,6 +183,7 @@ def test_filters_by_status_and_since_and_pages(client, world):
     [
         ("status=shipping", "status", "状态取值无效"),
         ("since=yesterday", "since", "日期时间格式不正确"),
+        ("since=0001-01-01T00:00:00%2B08:00", "since", "时间应在 2000–2100 年之间"),
         ("per_page=500", "per_page", "每页数量应在 1–100 之间"),
     ],
 )
@@ -384,6 +386,10 @@ def test_finance_starts_and_confirms_payment_and_the_budget_is_consumed(client, 
     data = move(client, order, token, to="payment_pending").get_json()["data"]
     assert data["status"] == "payment_pending"
     assert data["allowed_transitions"] == ["paid"]
+    # The provider declined; the treasury then paid the supplier directly and finance says so.
+    db.session.execute(
+        sa.update(Payment).where(Payment.order_id == order.id).values(status=PaymentStatus.FAILED)
+    )
     response = move(client, order, token, to="paid", note="国库集中支付 2026-0001")
     assert response.status_code == 200, response.get_data(as_text=True)
     data = response.get_json()["data"]
@@ -402,6 +408,16 @@ def test_finance_starts_and_confirms_payment_and_the_budget_is_consumed(client, 
         "consumed": Decimal("6000.00"),
     }
     assert event_types(order)[-3:] == ["order.payment_pending", "budget.consumed", "order.paid"]
+
+
+def test_finance_cannot_mark_paid_while_a_provider_payment_is_in_flight(client, world):
+    order = world.orders[0]
+    _accepted(world, order)
+    token = world.tokens["finance"]
+    assert move(client, order, token, to="payment_pending").status_code == 200
+    body = assert_json_error(move(client, order, token, to="paid", note="国库集中支付"), 409)
+    assert "支付正在处理或已成功" in body["message"]
+    assert status_of(order) is OrderStatus.PAYMENT_PENDING
 
 
 def test_a_supplier_cannot_mark_its_order_paid_and_finance_cannot_confirm(client, world):

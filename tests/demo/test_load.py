@@ -50,7 +50,7 @@ def demo(app):
             outer.rollback()
             connection.close()
             engines[None] = engine
-            db.session.configure(join_transaction_mode="conservative_savepoint")
+            db.session.configure(join_transaction_mode="conditional_savepoint")
             limiter.reset()
 
 

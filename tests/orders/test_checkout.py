@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,7 +9,10 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.orders import cart, checkout
 from app.orders.checkout import CheckoutError, submit
-from app.orders.models import CartItem, Order, OrderStatus
+from app.orders.lifecycle import Actor, transition
+from app.orders.models import CartItem, Order, OrderRule, OrderStatus
+from app.oversight.models import Alert, AlertKind
+from app.procurement import services as budget
 from app.procurement.models import LedgerEntry
 from app.procurement.services import ledger_sums
 from app.webhooks.models import WebhookEvent
@@ -73,7 +76,41 @@ def test_not_enough_budget_is_refused(db_session):
 
 
 def test_the_fiscal_year_turns_at_midnight_in_china(monkeypatch):
-    monkeypatch.setattr(checkout, "utcnow", lambda: datetime(2026, 12, 31, 15, 59, tzinfo=UTC))
+    monkeypatch.setattr(budget, "utcnow", lambda: datetime(2026, 12, 31, 15, 59, tzinfo=UTC))
     assert checkout.fiscal_year() == 2026
-    monkeypatch.setattr(checkout, "utcnow", lambda: datetime(2026, 12, 31, 16, 0, tzinfo=UTC))
+    monkeypatch.setattr(budget, "utcnow", lambda: datetime(2026, 12, 31, 16, 0, tzinfo=UTC))
     assert checkout.fiscal_year() == 2027
+
+
+def test_one_cart_split_over_suppliers_above_the_ceiling_needs_a_reason_and_alerts(db_session):
+    world = shop()
+    db.session.add(
+        OrderRule(direct_ceiling=Decimal("5000.00"), comparison_required_above=Decimal("100000.00"))
+    )
+    db.session.flush()
+    fill_cart(world.purchaser, (world.offers[0], 1), (world.offers[1], 2))  # 3,000 + 4,000 > 5,000
+    with pytest.raises(CheckoutError, match="拆分采购") as refused:
+        submit(world.purchaser, request_for(world.purchaser, world.plan))
+    assert "本次 2 家供应商 ¥7,000.00" in refused.value.details[0]
+    orders, _ = submit(
+        world.purchaser, request_for(world.purchaser, world.plan, split_reason="两个项目分别采购")
+    )
+    assert len(orders) == 2
+    [alert] = db.session.scalars(sa.select(Alert)).all()
+    assert alert.kind is AlertKind.ORDER_SPLITTING
+    assert sorted(alert.detail["orders"]) == sorted(o.number for o in orders)
+
+
+def test_an_orders_deadlines_follow_the_rules_in_force_at_submit(db_session):
+    world = shop()
+    fill_cart(world.purchaser, (world.offers[0], 1))
+    [order] = submit(world.purchaser, request_for(world.purchaser, world.plan))[0]
+    assert order.rules["pay_days"] == 30
+    db.session.add(OrderRule(pay_days=5, accept_days=1))
+    db.session.flush()
+    supplier = Actor.of_user(world.supplier_users[0])
+    for step in (OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+        transition(order, step, supplier, tracking_number="SF1")
+    transition(order, OrderStatus.ACCEPTED, Actor.of_user(world.purchaser))
+    assert order.accept_due_at - order.delivered_at == timedelta(days=7)
+    assert order.pay_due_at - order.accepted_at == timedelta(days=30)

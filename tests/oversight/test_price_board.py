@@ -113,7 +113,7 @@ def recompute(product_id: int, days: int, now: datetime) -> price_board.Stats | 
         if line.product_id == product_id
         and order.confirmed_at is not None
         and order.confirmed_at >= since
-        and order.status is not S.RETURNED
+        and order.status not in (S.RETURNED, S.REJECTED, S.CANCELLED)
     ]
     if not rows:
         return None
@@ -151,6 +151,7 @@ def market(db_session):
     deal(buyers, "戊单位", a, "1.00", days_ago=3, status=S.RETURNED, now=now)  # returned: not bought
     deal(buyers, "戊单位", a, "2.00", days_ago=2, status=S.CANCELLED, now=now)  # never confirmed
     deal(buyers, "戊单位", a, "3.00", days_ago=2, status=S.SUBMITTED, now=now)  # not yet confirmed
+    deal(buyers, "戊单位", a, "4.00", days_ago=2, status=S.REJECTED, now=now)  # confirmed, then backed out
     deal(buyers, "甲单位", printer_offer, "1199.00", days_ago=40, now=now)
     deal(buyers, "乙单位", printer_offer, "1250.00", days_ago=45, now=now)
     return {"now": now, "laptop": laptop, "printer": printer, "quiet": quiet}
@@ -242,6 +243,11 @@ def test_bad_input_is_422_never_500(app, db_session, query):
     response = app.test_client().get(f"/prices?{query}")
     assert response.status_code == 422
     assert "请修改以下问题" in response.get_data(as_text=True)
+
+
+def test_products_still_in_review_are_not_public(app, db_session):
+    hidden = factories.product(name="审核中的新品", is_active=False)
+    assert app.test_client().get(f"/prices/{hidden.id}").status_code == 404
 
 
 def test_unknown_products_are_404(app, db_session):

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from app.auth.models import OrgKind, Role
 from app.extensions import db
+from app.orders import services as services_orders
 from app.orders.lifecycle import Actor
 from app.orders.models import Order, OrderStatus
 from app.payments import jobs, services
@@ -194,7 +195,7 @@ def test_bad_form_input_is_a_clear_422_not_a_500(client, stub):
     bought = accepted_order()
     login(client, bought.purchaser.username)
     token = csrf_from(client, "/payments/")
-    for data in ({}, {"order_id": "abc"}, {"order_id": "-3"}):
+    for data in ({}, {"order_id": "abc"}, {"order_id": "-3"}, {"order_id": "99999999999999999999"}):
         response = client.post("/payments/request", data={"csrf_token": token, **data})
         assert response.status_code == 422
     assert client.post("/payments/request", data={"order_id": bought.order.id}).status_code == 400  # no CSRF
@@ -340,3 +341,14 @@ def test_the_order_pages_payment_section_renders_attempts_reasons_and_the_button
     assert "账户余额不足" in html and "支付失败" in html
     assert "重新支付 ¥6,000.00" in html and f'name="order_id" value="{order.id}"' in html
     assert "账户余额不足" in seen_by_supplier and "重新支付" not in seen_by_supplier
+
+
+def test_an_order_evaluated_before_payment_is_completed_by_the_payment(client, stub):
+    bought = accepted_order()
+    services_orders.evaluate(bought.order, bought.purchaser, quality=5, delivery=5, service=4)
+    assert ask(client, bought.order, bought.purchaser).status_code == 302
+    stub.run_pending()
+    order, (payment,) = reload(bought)
+    assert payment.status is PaymentStatus.SUCCEEDED
+    assert order.status is OrderStatus.COMPLETED
+    assert [e.to_status for e in order.history][-2:] == ["paid", "completed"]
