@@ -98,6 +98,7 @@ def upgrade():
     sa.Column('pay_due_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('paid_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('overdue_flags', sa.JSON(), nullable=False),
+    sa.Column('rules', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('total > 0', name=op.f('ck_orders_total_positive')),
