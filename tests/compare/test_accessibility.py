@@ -10,7 +10,7 @@ from app.auth.models import OrgKind
 from tests import factories
 from tests.compare.conftest import add, make_record, token
 from tests.conftest import login
-from tests.ui.pages import Page, parse
+from tests.ui.pages import Page, assert_accessible, parse
 
 EXTERNAL = ("http://", "https://", "//")
 
@@ -55,25 +55,7 @@ def pages(app, client, catalog, purchaser) -> dict[str, Page]:
 
 def test_controls_are_labelled_and_ids_resolve(pages):
     for name, page in pages.items():
-        labels = {label.get("for") for label in page.find_all("label")}
-        for control in page.elements:
-            if control.tag in ("input", "select", "textarea") and control.get("type") not in (
-                "hidden",
-                "submit",
-                "button",
-            ):
-                assert control.get("id") in labels, (
-                    f"{name}: <{control.tag} name={control.get('name')}> unlabelled"
-                )
-        ids = page.ids()
-        assert len(ids) == len(set(ids)), f"{name}: duplicate ids"
-        for element in page.elements:
-            for attribute in ("aria-describedby", "aria-labelledby"):
-                for ref in (element.get(attribute) or "").split():
-                    assert ref in ids, f"{name}: {attribute}={ref!r} points nowhere"
-            href = element.get("href") or ""
-            if element.tag == "a" and href.startswith("#") and len(href) > 1:
-                assert href[1:] in ids, f"{name}: link to missing {href}"
+        assert_accessible(name, page)
 
 
 def test_structure_tables_and_navigation(pages):

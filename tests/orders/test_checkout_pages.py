@@ -23,7 +23,7 @@ from app.procurement.models import LedgerEntry, PlanStatus, ProcurementPlan
 from tests import factories
 from tests.conftest import login
 from tests.orders.helpers import fill_cart, request_for, shop
-from tests.ui.pages import parse
+from tests.ui.pages import assert_accessible, parse
 
 PHONE_MESSAGE = "请填写有效的手机号（11 位）或带区号的座机号（如 010-12345678）"
 
@@ -544,38 +544,6 @@ def test_a_plan_id_of_a_deleted_or_unknown_plan_is_refused(client, world, buyer)
 # The pages follow the site's rules (tests/ui, tests/compare/test_accessibility.py)
 
 
-def _assert_accessible(name: str, page) -> None:
-    labels = {label.get("for") for label in page.find_all("label")}
-    for control in page.elements:
-        if control.tag in ("input", "select", "textarea") and control.get("type") not in (
-            "hidden",
-            "submit",
-            "button",
-        ):
-            assert control.get("id") in labels, (
-                f"{name}: <{control.tag} name={control.get('name')}> unlabelled"
-            )
-    ids = page.ids()
-    assert len(ids) == len(set(ids)), f"{name}: duplicate ids"
-    for element in page.elements:
-        for attribute in ("aria-describedby", "aria-labelledby"):
-            for ref in (element.get(attribute) or "").split():
-                assert ref in ids, f"{name}: {attribute}={ref!r} points nowhere"
-        href = element.get("href") or ""
-        if element.tag == "a" and href.startswith("#") and len(href) > 1:
-            assert href[1:] in ids, f"{name}: link to missing {href}"
-        assert "style" not in element.attrs, f"{name}: style attribute on <{element.tag}>"
-        assert not [a for a in element.attrs if a.startswith("on")], f"{name}: handler on <{element.tag}>"
-    assert not [s for s in page.find_all("script") if not s.get("src")], f"{name}: inline script"
-    assert len(page.find_all("h1")) == 1, f"{name}: one <h1>"
-    for table in page.find_all("table"):
-        assert page.inside(table, "caption"), f"{name}: table without caption"
-        for th in page.inside(table, "th"):
-            assert th.get("scope") in ("col", "row"), f"{name}: <th> {th.text!r} without scope"
-    for form in page.find_all("form", method="post"):
-        assert page.inside(form, "input", name="csrf_token"), f"{name}: form without CSRF token"
-
-
 def test_cart_and_checkout_pages_are_accessible(client, world, buyer):
     found = {}
 
@@ -626,4 +594,4 @@ def test_cart_and_checkout_pages_are_accessible(client, world, buyer):
         "section", class_="notice notice-warning split-warning"
     )
     for name, page in found.items():
-        _assert_accessible(name, page)
+        assert_accessible(name, page)

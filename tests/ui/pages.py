@@ -91,3 +91,31 @@ class Page(HTMLParser):
 
 def parse(html: str) -> Page:
     return Page(html)
+
+
+def assert_accessible(name: str, page: Page) -> None:
+    """The site's rules for one page: every control labelled, ids unique and every reference to one
+    resolving, no inline styles, handlers or scripts (CSP), one <h1>."""
+    labels = {label.get("for") for label in page.find_all("label")}
+    for control in page.elements:
+        if control.tag in ("input", "select", "textarea") and control.get("type") not in (
+            "hidden",
+            "submit",
+            "button",
+        ):
+            assert control.get("id") in labels, (
+                f"{name}: <{control.tag} name={control.get('name')}> unlabelled"
+            )
+    ids = page.ids()
+    assert len(ids) == len(set(ids)), f"{name}: duplicate ids"
+    for element in page.elements:
+        for attribute in ("aria-describedby", "aria-labelledby"):
+            for ref in (element.get(attribute) or "").split():
+                assert ref in ids, f"{name}: {attribute}={ref!r} points nowhere"
+        href = element.get("href") or ""
+        if element.tag == "a" and href.startswith("#") and len(href) > 1:
+            assert href[1:] in ids, f"{name}: link to missing {href}"
+        assert "style" not in element.attrs, f"{name}: style attribute on <{element.tag}>"
+        assert not [a for a in element.attrs if a.startswith("on")], f"{name}: handler on <{element.tag}>"
+    assert not [s for s in page.find_all("script") if not s.get("src")], f"{name}: inline script"
+    assert len(page.find_all("h1")) == 1, f"{name}: one <h1>"
