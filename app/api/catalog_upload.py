@@ -70,13 +70,6 @@ class OfferBatchSchema(ApiSchema):
     )
 
 
-class RecordErrorSchema(ResponseSchema):
-    index = fields.Integer(metadata={"description": "记录序号（从 1 开始）"})
-    field = fields.String(allow_none=True, metadata={"description": "列代码；整条记录的问题为 null"})
-    label = fields.String(metadata={"description": "列的中文名"})
-    message = fields.String(metadata={"description": "错误说明（含改法）"})
-
-
 class OfferOutcomeSchema(ResponseSchema):
     index = fields.Integer(metadata={"description": "记录序号（从 1 开始）"})
     supplier_sku = fields.String(metadata={"description": "供应商货号"})

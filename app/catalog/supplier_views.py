@@ -13,7 +13,8 @@ from app.auth.models import Role
 from app.catalog.models import Offer, OfferStatus
 from app.catalog.schemas import SupplierOfferQuery
 from app.extensions import db
-from app.review.models import OfferSubmission, ReviewDecision
+from app.review.models import OfferSubmission
+from app.review.services import decisions_of
 
 bp = Blueprint("supplier", __name__, url_prefix="/supplier")
 
@@ -50,11 +51,7 @@ def offer_detail(offer_id: int):
         .options(selectinload(Offer.product), selectinload(Offer.price_history))
     )
     # The operators' review decisions, newest first, and what is waiting for review now.
-    decisions = db.session.scalars(
-        select(ReviewDecision)
-        .where(ReviewDecision.offer_id == offer.id)
-        .order_by(ReviewDecision.created_at.desc(), ReviewDecision.id.desc())
-    ).all()
+    decisions = decisions_of(offer.id)
     submission = db.session.scalars(
         select(OfferSubmission)
         .where(OfferSubmission.offer_id == offer.id, OfferSubmission.closed_at.is_(None))

@@ -41,7 +41,7 @@ from app.orders.schemas import (
     CheckoutForm,
     SubmittedQuery,
 )
-from app.procurement.models import PlanStatus, ProcurementPlan
+from app.procurement.models import ProcurementPlan
 
 log = logging.getLogger(__name__)
 
@@ -215,8 +215,6 @@ class GroupPreview:
 
 def _plan_reasons(quote: carts.Quote) -> list[tuple[ProcurementPlan, list[str]]]:
     """Each of the unit's plans and why it cannot pay for this cart (shown when none can)."""
-    year = checkout.fiscal_year()
-    needed = {line.offer.product.category_id: line.offer.product.category.name for line in quote.lines}
     plans = db.session.scalars(
         select(ProcurementPlan)
         .where(ProcurementPlan.unit_id == current_user.organization_id)
@@ -224,33 +222,7 @@ def _plan_reasons(quote: carts.Quote) -> list[tuple[ProcurementPlan, list[str]]]
         .order_by(ProcurementPlan.fiscal_year.desc(), ProcurementPlan.plan_no)
         .limit(50)
     ).all()
-    result = []
-    for plan in plans:
-        reasons = []
-        if plan.status is not PlanStatus.APPROVED:
-            reasons.append(_("计划当前不可用（已暂停或已结束）"))
-        if plan.fiscal_year != year:
-            reasons.append(
-                _(
-                    "属于 %(plan_year)s 年度，只能使用 %(year)s 年度的计划",
-                    plan_year=plan.fiscal_year,
-                    year=year,
-                )
-            )
-        covered = {category.id for category in plan.categories}
-        missing = sorted(name for category_id, name in needed.items() if category_id not in covered)
-        if missing:
-            reasons.append(_("不包含品目：%(names)s", names="、".join(missing)))
-        if plan.available < quote.total:
-            reasons.append(
-                _(
-                    "可用余额 ¥%(available)s，不足以支付 ¥%(total)s",
-                    available=f"{plan.available:,.2f}",
-                    total=f"{quote.total:,.2f}",
-                )
-            )
-        result.append((plan, reasons))
-    return result
+    return [(plan, checkout.plan_problems(plan, quote)) for plan in plans]
 
 
 def _defaults() -> dict:

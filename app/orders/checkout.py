@@ -16,6 +16,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -76,12 +77,39 @@ def eligible_plans(user: User, quote: carts.Quote) -> list[ProcurementPlan]:
         .options(selectinload(ProcurementPlan.categories))
         .order_by(ProcurementPlan.plan_no)
     )
-    needed = quote.category_ids
-    return [
-        plan
-        for plan in db.session.scalars(query)
-        if needed <= {category.id for category in plan.categories} and plan.available >= quote.total
-    ]
+    return [plan for plan in db.session.scalars(query) if not plan_problems(plan, quote)]
+
+
+def plan_problems(plan: ProcurementPlan, quote: carts.Quote) -> list[str]:
+    """Why ``plan`` cannot pay for this cart (empty: it can): the one statement of the rules that
+    the plan choice, the submit check and the page's explanation all use."""
+    problems = []
+    if plan.status is not PlanStatus.APPROVED:
+        problems.append(_("计划当前不可用（已暂停或已结束）"))
+    year = fiscal_year()
+    if plan.fiscal_year != year:
+        problems.append(
+            _("属于 %(plan_year)s 年度，只能使用 %(year)s 年度的计划", plan_year=plan.fiscal_year, year=year)
+        )
+    covered = {category.id for category in plan.categories}
+    missing = sorted(
+        {
+            line.offer.product.category.name
+            for line in quote.lines
+            if line.offer.product.category_id not in covered
+        }
+    )
+    if missing:
+        problems.append(_("不包含品目：%(names)s", names="、".join(missing)))
+    if plan.available < quote.total:
+        problems.append(
+            _(
+                "可用余额 ¥%(available)s，不足以支付 ¥%(total)s",
+                available=f"{plan.available:,.2f}",
+                total=f"{quote.total:,.2f}",
+            )
+        )
+    return problems
 
 
 def split_warnings(user: User, quote: carts.Quote, rules_of=None) -> list[SplitWarning]:
@@ -290,30 +318,9 @@ def submit(user: User, request: CheckoutRequest, *, http_session=None) -> tuple[
 
 
 def _check_plan(plan: ProcurementPlan, quote: carts.Quote) -> None:
-    if plan.status is not PlanStatus.APPROVED:
-        raise CheckoutError(f"采购计划 {plan.plan_no} 当前不可用，不能下单。", field="plan_id")
-    if plan.fiscal_year != fiscal_year():
-        raise CheckoutError(
-            f"采购计划 {plan.plan_no} 属于 {plan.fiscal_year} 年度，只能使用 {fiscal_year()} 年度的计划。",
-            field="plan_id",
-        )
-    covered = {category.id for category in plan.categories}
-    missing = sorted(
-        {
-            line.offer.product.category.name
-            for line in quote.lines
-            if line.offer.product.category_id not in covered
-        }
-    )
-    if missing:
-        raise CheckoutError(
-            f"采购计划 {plan.plan_no} 不包含这些品目：{'、'.join(missing)}。", field="plan_id"
-        )
-    if plan.available < quote.total:
-        raise CheckoutError(
-            f"采购计划 {plan.plan_no} 可用余额 ¥{plan.available:,.2f}，不足以支付 ¥{quote.total:,.2f}。",
-            field="plan_id",
-        )
+    problems = plan_problems(plan, quote)
+    if problems:
+        raise CheckoutError(f"采购计划 {plan.plan_no} {problems[0]}。", field="plan_id")
 
 
 def _check_rules(user: User, group_rules: list[tuple[carts.SupplierGroup, RuleSet]], record_id: int | None):

@@ -134,12 +134,13 @@ def approval_page(user: User, page: int, per_page: int) -> tuple[list[Order], in
 # Moves
 
 
-def lock(order: Order) -> Order:
-    """The order re-read under a row lock (``FOR UPDATE`` on PostgreSQL; SQLite serializes writers),
-    so the status we check is the status we change."""
+def lock(order: Order | int) -> Order:
+    """The order (or order id) re-read under a row lock (``FOR UPDATE`` on PostgreSQL; SQLite
+    serializes writers), so the status we check is the status we change."""
+    order_id = order if isinstance(order, int) else order.id
     return db.session.scalars(
         sa.select(Order)
-        .where(Order.id == order.id)
+        .where(Order.id == order_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()

@@ -41,9 +41,6 @@ from app.oversight.workflow import STATUS_LABELS
 
 SPEND_EXCLUDED = (S.CANCELLED, S.REJECTED, S.RETURNED)
 UNPAID = (S.ACCEPTED, S.PAYMENT_PENDING)
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2099, 12, 31)
-MAX_SPAN_DAYS = 5 * 366  # a dashboard period is at most five years
 EXPORT_MAX_ROWS = 10_000  # a CSV export lists this many groups, the rest as one "其他" row
 
 # The buying route of an order (采购方式). Every order today is a direct order of the e-mall; when

@@ -223,17 +223,6 @@ def deviation_page(filters: dict, page: int, per_page: int) -> tuple[list[Deviat
     return result, total
 
 
-def recent_hits(limit: int = 20) -> list[PriceRuleHit]:
-    return list(
-        db.session.scalars(
-            sa.select(PriceRuleHit)
-            .options(selectinload(PriceRuleHit.rule))
-            .order_by(PriceRuleHit.created_at.desc(), PriceRuleHit.id.desc())
-            .limit(limit)
-        )
-    )
-
-
 # --------------------------------------------------------------------------------------------
 # Rules
 

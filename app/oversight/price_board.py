@@ -28,7 +28,7 @@ from app.core.money import CENT
 from app.core.schemas import QuerySchema
 from app.extensions import db, limiter
 from app.orders.models import Order, OrderLine
-from app.orders.models import OrderStatus as S
+from app.oversight.dashboards import SPEND_EXCLUDED
 
 bp = Blueprint("price_board", __name__, url_prefix="/prices")
 
@@ -55,7 +55,7 @@ def qualifying(since: datetime) -> tuple:
     return (
         Order.confirmed_at.is_not(None),
         Order.confirmed_at >= since,
-        Order.status.not_in((S.RETURNED, S.REJECTED, S.CANCELLED)),
+        Order.status.not_in(SPEND_EXCLUDED),  # the dashboards' definition of a purchase
     )
 
 

@@ -32,6 +32,7 @@ from app.core.db import utcnow
 from app.core.jobs import enqueue
 from app.core.money import format_cny, to_fen
 from app.extensions import db
+from app.orders import services as order_services
 from app.orders.lifecycle import FINANCE, PURCHASER, STATUS_LABELS, Actor, transition
 from app.orders.models import Order, OrderStatus
 from app.payments.client import (
@@ -144,19 +145,10 @@ def may_pay(actor: Actor, order: Order) -> bool:
 # ---------------------------------------------------------------------- locking
 
 
-def _lock_order(order_id: int) -> Order:
-    return db.session.execute(
-        sa.select(Order)
-        .where(Order.id == order_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-
-
 def _lock(payment_id: int) -> tuple[Order, Payment]:
     """Lock the payment's order, then the payment (always in this order)."""
     order_id = db.session.scalar(sa.select(Payment.order_id).where(Payment.id == payment_id))
-    order = _lock_order(order_id)
+    order = order_services.lock(order_id)
     payment = db.session.execute(
         sa.select(Payment)
         .where(Payment.id == payment_id)
@@ -171,7 +163,7 @@ def _lock(payment_id: int) -> tuple[Order, Payment]:
 
 def request_payment(order: Order, actor: Actor) -> Payment:
     """Record a new payment attempt for ``order`` and submit it to the provider after commit."""
-    order = _lock_order(order.id)
+    order = order_services.lock(order)
     if not may_pay(actor, order):
         raise PaymentRequestError(f"您无权为订单 {order.number} 发起支付。", 403)
     latest = latest_payment(order.id)

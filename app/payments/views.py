@@ -19,11 +19,12 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy.orm import joinedload
 
-from app.auth.access import OVERSIGHT_ROLES, roles_required, safe_next_url
+from app.auth.access import roles_required, safe_next_url
 from app.auth.models import Role
 from app.extensions import csrf, db
 from app.orders.lifecycle import Actor, TransitionError
 from app.orders.models import Order
+from app.orders.services import visible_orders
 from app.payments import services, signing
 from app.payments.models import Payment
 from app.payments.provider import event_secrets
@@ -92,17 +93,6 @@ def provider_events():
     return jsonify({"received": True, "outcome": received.outcome.value})
 
 
-def _visible_orders():
-    query = sa.select(Order)
-    if current_user.role in (Role.PURCHASER, Role.APPROVER):
-        query = query.where(Order.unit_id == current_user.organization_id)
-    elif current_user.role is Role.SUPPLIER:
-        query = query.where(Order.supplier_id == current_user.organization_id)
-    elif current_user.role not in (*OVERSIGHT_ROLES, Role.FINANCE):
-        query = query.where(sa.false())
-    return query
-
-
 @bp.post("/request")
 @roles_required(*PAYERS)
 def request_payment():
@@ -110,7 +100,7 @@ def request_payment():
         form = PaymentRequestForm().load(request.form)
     except ValidationError as exc:
         abort(422, description="；".join(str(m) for messages in exc.messages.values() for m in messages))
-    order = db.session.scalar(_visible_orders().where(Order.id == form["order_id"]))
+    order = db.session.scalar(visible_orders(current_user).where(Order.id == form["order_id"]))
     if order is None:
         abort(404)
     try:
@@ -137,7 +127,7 @@ def payment_list():
         args = PaymentListQuery().load(request.args)
     except ValidationError:
         args = {"page": 1, "per_page": 20}
-    orders = _visible_orders().subquery()
+    orders = visible_orders(current_user).subquery()
     base = sa.select(Payment).join(orders, Payment.order_id == orders.c.id)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
     payments = db.session.scalars(

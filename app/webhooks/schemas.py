@@ -7,8 +7,9 @@ from marshmallow import ValidationError, fields, pre_load, validate, validates_s
 from app.core.schemas import FormSchema, QuerySchema
 from app.webhooks.events import SELECTABLE
 from app.webhooks.guard import MAX_URL_LENGTH
+from app.webhooks.models import DeliveryStatus
 
-STATUSES = ("pending", "succeeded", "failed")
+STATUSES = [status.value for status in DeliveryStatus]
 
 
 class EndpointForm(FormSchema):

@@ -39,10 +39,6 @@ class WebhookError(ValueError):
         self.field = field
 
 
-def can_manage(user: User) -> bool:
-    return user.role in MANAGERS and user.organization.kind in MANAGING_ORG_KINDS
-
-
 def own_endpoints(organization_id: int) -> Select:
     return select(WebhookEndpoint).where(WebhookEndpoint.organization_id == organization_id)
 

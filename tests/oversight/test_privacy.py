@@ -126,14 +126,19 @@ def test_no_personal_data_in_public_pages_downloads_or_open_data(app, client, db
         assert_absent({url: page}, [*PERSONAL.values(), *OTHER_TEXT.values()])
 
 
-def test_a_supplier_refusal_note_never_reaches_the_public(client, db_session):
+def test_refusal_and_return_notes_never_reach_the_public(client, db_session):
+    """Orders that stay public after a refusal or a return: their people and notes stay private."""
     s = shop()
-    rejected = place(s, **PERSONAL)
-    transition(rejected, S.REJECTED, Actor.of_user(supplier_user(s, rejected)), note="拒绝说明：联系李隐私")
-    published = confirm(s, place(s, 1))
+    backed_out = confirm(s, place(s, **PERSONAL))
+    transition(
+        backed_out, S.REJECTED, Actor.of_user(supplier_user(s, backed_out)), note="拒绝说明：联系李隐私"
+    )
+    returned = advance(s, confirm(s, place(s, 1, **PERSONAL)), S.SHIPPED, S.DELIVERED)
+    transition(returned, S.RETURNED, Actor.of_user(s.purchaser), note="退货说明：请致电 13911112222")
     db.session.flush()
-    outputs = public_outputs(client, published.number)
-    assert_absent(outputs, [rejected.number, "拒绝说明：联系李隐私", *PERSONAL.values()])
+    outputs = public_outputs(client, returned.number)
+    assert returned.number in outputs["list"] and returned.number in outputs["csv"]  # the return is public
+    assert_absent(outputs, ["拒绝说明：联系李隐私", "退货说明", "13911112222", *PERSONAL.values()])
 
 
 def test_no_personal_data_of_the_demo_people(client, db_session):
