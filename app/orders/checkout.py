@@ -191,7 +191,7 @@ class CheckoutRequest:
     split_reason: str = ""
 
 
-def submit(user: User, request: CheckoutRequest, *, http_session=None) -> tuple[list[Order], bool]:
+def submit(user: User, request: CheckoutRequest) -> tuple[list[Order], bool]:
     """Create the orders of the buyer's cart; returns them and whether this was a replay."""
     checkout_key = request.checkout_key
     replayed = existing_orders(user, checkout_key)
@@ -253,16 +253,17 @@ def submit(user: User, request: CheckoutRequest, *, http_session=None) -> tuple[
             field="split_reason",
         )
 
-    # The finance budget API is asked before any row is locked.
+    # The finance budget API is asked before any row is locked, over one connection per checkout.
     numbers = {group.supplier.id: order_number(checkout_key, group.supplier.id) for group in quote.groups}
     answers = {}
-    for group in quote.groups:
-        try:
-            answers[group.supplier.id] = budget_check.check(
-                numbers[group.supplier.id], plan, group.total, http_session
-            )
-        except budget_check.BudgetCheckRefused as refused:
-            raise CheckoutError(str(refused)) from None
+    with budget_check.http_session() as http:
+        for group in quote.groups:
+            try:
+                answers[group.supplier.id] = budget_check.check(
+                    numbers[group.supplier.id], plan, group.total, http
+                )
+            except budget_check.BudgetCheckRefused as refused:
+                raise CheckoutError(str(refused)) from None
 
     lowest = _lowest_other_prices(quote)
     try:

@@ -8,7 +8,9 @@ yes is a no: the check fails closed. Never called while a plan row is locked.
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 
 import requests
@@ -26,6 +28,16 @@ class BudgetCheckRefused(Exception):
     def __init__(self, message: str, answer: dict):
         super().__init__(message)
         self.answer = answer
+
+
+@contextlib.contextmanager
+def http_session() -> Iterator[requests.Session | None]:
+    """One HTTP session for a checkout's checks (none when no finance budget API is configured)."""
+    if not current_app.config.get("BUDGET_CHECK_URL"):
+        yield None
+        return
+    with requests.Session() as http:
+        yield http
 
 
 def check(
