@@ -50,6 +50,10 @@ class SupplierGroup:
     def total(self) -> Decimal:
         return sum((line.amount for line in self.lines), Decimal("0.00"))
 
+    @property
+    def category_ids(self) -> set[int]:
+        return {line.offer.product.category_id for line in self.lines}
+
 
 @dataclasses.dataclass
 class Quote:
@@ -97,27 +101,48 @@ def count(user: User) -> int:
     return db.session.scalar(sa.select(sa.func.count()).where(CartItem.user_id == user.id)) or 0
 
 
-def add(user: User, offer_id: int, quantity: int = 1) -> CartItem:
+@dataclasses.dataclass(frozen=True)
+class Added:
+    name: str  # the product's
+    quantity: int  # now in the cart
+
+
+def add(user: User, offer_id: int, quantity: int = 1) -> Added:
+    """Put ``quantity`` of an offer in the cart (adding to a line already there). Plain rows and
+    one write, without loading entities: a busy mall adds to carts more than it does anything else."""
     if not 1 <= quantity <= MAX_QUANTITY:
         raise CartError(f"数量应为 1–{MAX_QUANTITY} 之间的整数。")
-    offer = db.session.get(Offer, offer_id)
+    offer = db.session.execute(
+        sa.select(Offer.status, Offer.price, Product.name)
+        .join(Product, Offer.product_id == Product.id)
+        .where(Offer.id == offer_id)
+    ).one_or_none()
     if offer is None or offer.status is not OfferStatus.LISTED:
         raise CartError("该报价不存在或已下架，不能加入购物车。")
-    item = db.session.scalar(
-        sa.select(CartItem).where(CartItem.user_id == user.id, CartItem.offer_id == offer_id)
-    )
-    if item is None:
-        if count(user) >= MAX_CART_ITEMS:
+    # The whole cart (at most MAX_CART_ITEMS rows) in one read: the line to add to, and the count.
+    lines = db.session.execute(
+        sa.select(CartItem.id, CartItem.offer_id, CartItem.quantity).where(CartItem.user_id == user.id)
+    ).all()
+    line = next((line for line in lines if line.offer_id == offer_id), None)
+    if line is None:
+        if len(lines) >= MAX_CART_ITEMS:
             raise CartError(f"购物车最多 {MAX_CART_ITEMS} 项，请先提交或移除一些商品。")
-        item = CartItem(
-            user_id=user.id, offer_id=offer.id, quantity=0, added_price=offer.price, added_at=utcnow()
+        db.session.execute(
+            sa.insert(CartItem).values(
+                user_id=user.id,
+                offer_id=offer_id,
+                quantity=quantity,
+                added_price=offer.price,
+                added_at=utcnow(),
+            )
         )
-        db.session.add(item)
-    if item.quantity + quantity > MAX_QUANTITY:
+        return Added(offer.name, quantity)
+    if line.quantity + quantity > MAX_QUANTITY:
         raise CartError(f"数量应为 1–{MAX_QUANTITY} 之间的整数。")
-    item.quantity += quantity
-    db.session.flush()
-    return item
+    db.session.execute(
+        sa.update(CartItem).where(CartItem.id == line.id).values(quantity=CartItem.quantity + quantity)
+    )
+    return Added(offer.name, line.quantity + quantity)
 
 
 def set_quantity(user: User, item_id: int, quantity: int) -> None:

@@ -32,7 +32,7 @@ from app.orders import cart as carts
 from app.orders import checkout
 from app.orders.lifecycle import STATUS_LABELS
 from app.orders.models import Order
-from app.orders.rules import RuleSet, strictest
+from app.orders.rules import RuleBook, RuleSet
 from app.orders.schemas import (
     CartAddForm,
     CartClearForm,
@@ -88,6 +88,7 @@ def _render_cart(status: int = 200, *, errors: dict | None = None, item_errors: 
             item_errors=item_errors or {},
             changed=[line for line in quote.lines if line.price_changed],
             max_quantity=carts.MAX_QUANTITY,
+            cart_count=lambda: len(quote.lines),  # the header's count, known without a query
             **extra,
         ),
         status,
@@ -107,7 +108,7 @@ def add():
     back = safe_next_url(data.get("next"), url_for("cart.cart_page"))
     try:
         form = CartAddForm().load(data)
-        item = carts.add(current_user, form["offer_id"], form["quantity"])
+        added = carts.add(current_user, form["offer_id"], form["quantity"])
     except ValidationError as exc:
         return _render_cart(422, errors=exc.messages, add_failed=True, back=back)
     except carts.CartError as exc:
@@ -116,8 +117,8 @@ def add():
     flash(
         _(
             "已加入购物车：%(name)s，共 %(quantity)s 件。",
-            name=item.offer.product.name,
-            quantity=item.quantity,
+            name=added.name,
+            quantity=added.quantity,
         ),
         "success",
     )
@@ -227,16 +228,15 @@ def _plan_reasons(quote: carts.Quote) -> list[tuple[ProcurementPlan, list[str]]]
 
 def _defaults() -> dict:
     """The delivery details of the buyer's last order, so a repeat buyer need not type them."""
-    last = db.session.scalar(
-        select(Order).where(Order.buyer_id == current_user.id).order_by(Order.id.desc()).limit(1)
-    )
+    last = db.session.execute(
+        select(Order.delivery_address, Order.contact_name, Order.contact_phone)
+        .where(Order.buyer_id == current_user.id)
+        .order_by(Order.id.desc())
+        .limit(1)
+    ).one_or_none()
     if last is None:
         return {"contact_name": current_user.display_name}
-    return {
-        "delivery_address": last.delivery_address,
-        "contact_name": last.contact_name,
-        "contact_phone": last.contact_phone,
-    }
+    return dict(last._mapping)
 
 
 def _render_checkout(
@@ -251,11 +251,8 @@ def _render_checkout(
     if not quote.lines and status == 200:
         flash(_("购物车是空的，请先挑选商品。"), "info")
         return redirect(url_for("cart.cart_page"))
-    region = current_user.organization.region_code
-    previews = [
-        GroupPreview(group, strictest(region, {line.offer.product.category_id for line in group.lines}))
-        for group in quote.groups
-    ]
+    book = RuleBook.load(current_user.organization.region_code, quote.category_ids)
+    previews = [GroupPreview(group, book.strictest(group.category_ids)) for group in quote.groups]
     plans = checkout.eligible_plans(current_user, quote) if quote.lines else []
     posted = form or {}
     stale = bool(posted.get("fingerprint")) and posted["fingerprint"] != quote.fingerprint
@@ -277,7 +274,7 @@ def _render_checkout(
             needs_comparison=any(p.needs_comparison for p in previews),
             compare_threshold=compare_threshold,
             over_ceiling=[p for p in previews if p.over_ceiling],
-            warnings=checkout.split_warnings(current_user, quote) if quote.lines else [],
+            warnings=checkout.split_warnings(current_user, quote, book) if quote.lines else [],
             checkout_key=uuid.uuid4().hex,
             values=values,
             errors=errors or {},
@@ -286,6 +283,7 @@ def _render_checkout(
             stale=stale,
             fiscal_year=checkout.fiscal_year(),
             order_url=order_url,
+            cart_count=lambda: len(quote.lines),
         ),
         status,
     )
@@ -334,15 +332,15 @@ def submitted():
         args = SubmittedQuery().load(request.args.to_dict())
     except ValidationError:
         abort(404)
-    orders = checkout.existing_orders(current_user, args["key"])
+    orders = checkout.existing_orders(
+        current_user,
+        args["key"],
+        selectinload(Order.supplier),
+        selectinload(Order.plan),
+        selectinload(Order.lines),
+    )
     if not orders:
         abort(404)
-    orders = db.session.scalars(
-        select(Order)
-        .where(Order.id.in_([o.id for o in orders]))
-        .options(selectinload(Order.supplier), selectinload(Order.plan), selectinload(Order.lines))
-        .order_by(Order.id)
-    ).all()
     return render_template(
         "orders/submitted.html",
         orders=orders,

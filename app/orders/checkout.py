@@ -18,7 +18,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.models import User
 from app.catalog.models import Offer, OfferStatus
@@ -28,7 +29,7 @@ from app.extensions import db
 from app.orders import cart as carts
 from app.orders.lifecycle import OPEN_STATUSES, Actor, record
 from app.orders.models import CartItem, Order, OrderLine, OrderStatus
-from app.orders.rules import RuleSet, strictest
+from app.orders.rules import RuleBook, RuleSet
 from app.orders.rules import to_json as rules_json
 from app.oversight.models import AlertKind
 from app.oversight.services import raise_alert
@@ -74,10 +75,10 @@ def eligible_plans(user: User, quote: carts.Quote) -> list[ProcurementPlan]:
             ProcurementPlan.status == PlanStatus.APPROVED,
             ProcurementPlan.fiscal_year == fiscal_year(),
         )
-        .options(selectinload(ProcurementPlan.categories))
+        .options(joinedload(ProcurementPlan.categories))
         .order_by(ProcurementPlan.plan_no)
     )
-    return [plan for plan in db.session.scalars(query) if not plan_problems(plan, quote)]
+    return [plan for plan in db.session.scalars(query).unique() if not plan_problems(plan, quote)]
 
 
 def plan_problems(plan: ProcurementPlan, quote: carts.Quote) -> list[str]:
@@ -112,11 +113,11 @@ def plan_problems(plan: ProcurementPlan, quote: carts.Quote) -> list[str]:
     return problems
 
 
-def split_warnings(user: User, quote: carts.Quote, rules_of=None) -> list[SplitWarning]:
+def split_warnings(user: User, quote: carts.Quote, book: RuleBook | None = None) -> list[SplitWarning]:
     """Orders of this unit in one category within the window whose sum with this cart crosses the
     direct-order ceiling (each order being under it): the pattern of a split purchase. A cart whose
     suppliers split one category's purchase into several orders is the same pattern."""
-    region = user.organization.region_code
+    book = book or RuleBook.load(user.organization.region_code, quote.category_ids)
     warnings = []
     by_category: dict[int, Decimal] = {}
     suppliers: dict[int, set[int]] = {}
@@ -127,7 +128,7 @@ def split_warnings(user: User, quote: carts.Quote, rules_of=None) -> list[SplitW
         by_category[category.id] = by_category.get(category.id, Decimal("0.00")) + line.amount
         suppliers.setdefault(category.id, set()).add(line.offer.supplier_id)
     for category_id, cart_amount in sorted(by_category.items()):
-        rules = (rules_of or strictest)(region, [category_id])
+        rules = book.rules_for(category_id)
         since = utcnow() - timedelta(days=rules.split_window_days)
         recent = sa.and_(
             Order.unit_id == user.organization_id,
@@ -168,11 +169,13 @@ def order_number(checkout_key: str, supplier_id: int) -> str:
     return f"DD{utcnow():%Y%m%d}{base64.b32encode(digest).decode()[:10]}"
 
 
-def existing_orders(user: User, checkout_key: str) -> list[Order]:
+def existing_orders(user: User, checkout_key: str, *options) -> list[Order]:
+    """The orders an earlier submit of this checkout made (``options``: what to load with them)."""
     return list(
         db.session.scalars(
             sa.select(Order)
             .where(Order.checkout_key == checkout_key, Order.unit_id == user.organization_id)
+            .options(*options)
             .order_by(Order.id)
         )
     )
@@ -217,31 +220,23 @@ def submit(user: User, request: CheckoutRequest) -> tuple[list[Order], bool]:
     if quote.problems:
         raise CheckoutError("购物车中有不能下单的商品。", quote.problems)
 
-    plan = db.session.scalar(
-        sa.select(ProcurementPlan)
-        .where(ProcurementPlan.id == request.plan_id, ProcurementPlan.unit_id == user.organization_id)
-        .options(selectinload(ProcurementPlan.categories))
+    plan = (
+        db.session.scalars(
+            sa.select(ProcurementPlan)
+            .where(ProcurementPlan.id == request.plan_id, ProcurementPlan.unit_id == user.organization_id)
+            .options(joinedload(ProcurementPlan.categories))
+        )
+        .unique()
+        .one_or_none()
     )
     if plan is None:
         raise CheckoutError("所选采购计划不存在或不属于本单位。", field="plan_id")
     _check_plan(plan, quote)
 
-    region = user.organization.region_code
-    looked_up: dict[frozenset[int], RuleSet] = {}
-
-    def rules_of(region: str, category_ids) -> RuleSet:
-        # One lookup per set of categories in this submit (a one-category cart asks once).
-        key = frozenset(category_ids)
-        if key not in looked_up:
-            looked_up[key] = strictest(region, key)
-        return looked_up[key]
-
-    group_rules = [
-        (group, rules_of(region, {line.offer.product.category_id for line in group.lines}))
-        for group in quote.groups
-    ]
+    book = RuleBook.load(user.organization.region_code, quote.category_ids)
+    group_rules = [(group, book.strictest(group.category_ids)) for group in quote.groups]
     comparison = _check_rules(user, group_rules, request.comparison_record_id)
-    warnings = split_warnings(user, quote, rules_of)
+    warnings = split_warnings(user, quote, book)
     split_reason = request.split_reason.strip()
     if warnings and not split_reason:
         raise CheckoutError(
@@ -268,26 +263,20 @@ def submit(user: User, request: CheckoutRequest) -> tuple[list[Order], bool]:
     lowest = _lowest_other_prices(quote)
     try:
         with db.session.begin_nested():
-            orders = [
-                _create_order(
-                    user,
-                    plan,
-                    group,
-                    rules,
-                    request,
-                    comparison,
-                    numbers[group.supplier.id],
-                    answers[group.supplier.id],
-                    lowest,
-                )
-                for group, rules in group_rules
-            ]
+            orders = _create_orders(user, plan, group_rules, request, comparison, numbers, answers, lowest)
     except IntegrityError:
         # A concurrent submit of the same checkout won the race: answer with its orders.
         replayed = existing_orders(user, checkout_key)
         if replayed:
             return replayed, True
         raise
+    db.session.execute(
+        sa.delete(CartItem).where(
+            CartItem.user_id == user.id, CartItem.id.in_([line.item.id for line in quote.lines])
+        )
+    )
+    # The plan row stays locked from this UPDATE to the commit: only this transaction's own
+    # inserts follow it.
     try:
         budget.reserve_all(plan, [(order.number, order.total) for order in orders], user=user)
     except budget.BudgetError as refused:
@@ -309,11 +298,6 @@ def submit(user: User, request: CheckoutRequest) -> tuple[list[Order], bool]:
                     "reason": split_reason,
                 },
             )
-    db.session.execute(
-        sa.delete(CartItem).where(
-            CartItem.user_id == user.id, CartItem.id.in_([line.item.id for line in quote.lines])
-        )
-    )
     db.session.flush()
     return orders, False
 
@@ -370,56 +354,71 @@ def _lowest_other_prices(quote: carts.Quote) -> dict[int, Decimal | None]:
     }
 
 
-def _create_order(
-    user, plan, group, rules, request: CheckoutRequest, comparison, number, answer, lowest
-) -> Order:
+def _create_orders(
+    user, plan, group_rules, request: CheckoutRequest, comparison, numbers, answers, lowest
+) -> list[Order]:
+    """The orders and their lines, one INSERT each: ORM bulk inserts that hand back the rows,
+    without the unit of work's bookkeeping per object (the checkout is the mall's busiest write)."""
     now = utcnow()
-    needs_approval = group.total > rules.approval_threshold
-    order = Order(
-        number=number,
-        checkout_key=request.checkout_key,
-        unit_id=user.organization_id,
-        buyer_id=user.id,
-        supplier_id=group.supplier.id,
-        plan=plan,
-        comparison_record=comparison,
-        status=OrderStatus.PENDING_APPROVAL if needs_approval else OrderStatus.SUBMITTED,
-        total=group.total,
-        region_code=user.organization.region_code,
-        delivery_address=request.delivery_address,
-        contact_name=request.contact_name,
-        contact_phone=request.contact_phone,
-        note=request.note,
-        needs_approval=needs_approval,
-        split_reason=request.split_reason.strip() or None,
-        budget_check=answer,
-        rules=rules_json(rules),
-        submitted_at=now,
-        confirm_due_at=None if needs_approval else now + timedelta(hours=rules.confirm_hours),
-        history=[],  # known empty: recording the submit need not load it
-    )
-    for line in group.lines:
-        offer = line.offer
-        order.lines.append(
-            OrderLine(
-                offer_id=offer.id,
-                product_id=offer.product_id,
-                category_id=offer.product.category_id,
-                supplier_sku=offer.supplier_sku,
-                name=offer.product.name,
-                brand=offer.product.brand,
-                model=offer.product.model,
-                specs=dict(offer.product.specs),
-                unit_price=line.unit_price,
-                quantity=line.quantity,
-                amount=line.amount,
-                market_price=offer.market_price,
-                lowest_other_price=lowest[offer.id],
-            )
+    rows = []
+    for group, rules in group_rules:
+        needs_approval = group.total > rules.approval_threshold
+        rows.append(
+            {
+                "number": numbers[group.supplier.id],
+                "checkout_key": request.checkout_key,
+                "unit_id": user.organization_id,
+                "buyer_id": user.id,
+                "supplier_id": group.supplier.id,
+                "plan_id": plan.id,
+                "comparison_record_id": comparison.id if comparison else None,
+                "status": OrderStatus.PENDING_APPROVAL if needs_approval else OrderStatus.SUBMITTED,
+                "total": group.total,
+                "region_code": user.organization.region_code,
+                "delivery_address": request.delivery_address,
+                "contact_name": request.contact_name,
+                "contact_phone": request.contact_phone,
+                "note": request.note,
+                "needs_approval": needs_approval,
+                "split_reason": request.split_reason.strip() or None,
+                "budget_check": answers[group.supplier.id],
+                "rules": rules_json(rules),
+                "submitted_at": now,
+                "confirm_due_at": None if needs_approval else now + timedelta(hours=rules.confirm_hours),
+                "overdue_flags": [],
+                "created_at": now,
+                "updated_at": now,
+            }
         )
-    db.session.add(order)
-    db.session.flush()
-    return order
+    orders = db.session.scalars(sa.insert(Order).returning(Order, sort_by_parameter_order=True), rows).all()
+    line_rows = [
+        {
+            "order_id": order.id,
+            "offer_id": line.offer.id,
+            "product_id": line.offer.product_id,
+            "category_id": line.offer.product.category_id,
+            "supplier_sku": line.offer.supplier_sku,
+            "name": line.offer.product.name,
+            "brand": line.offer.product.brand,
+            "model": line.offer.product.model,
+            "specs": dict(line.offer.product.specs),
+            "unit_price": line.unit_price,
+            "quantity": line.quantity,
+            "amount": line.amount,
+            "market_price": line.offer.market_price,
+            "lowest_other_price": lowest[line.offer.id],
+        }
+        for order, (group, _rules) in zip(orders, group_rules, strict=True)
+        for line in group.lines
+    ]
+    lines = db.session.scalars(
+        sa.insert(OrderLine).returning(OrderLine, sort_by_parameter_order=True), line_rows
+    ).all()
+    for order in orders:
+        # What the rows hold is known: the payloads and the history need not load it again.
+        set_committed_value(order, "lines", [line for line in lines if line.order_id == order.id])
+        set_committed_value(order, "history", [])
+    return orders
 
 
 def record_submit(order: Order, user: User) -> None:

@@ -53,25 +53,57 @@ def _specificity(rule: OrderRule) -> int:
     return (2 if rule.category_id is not None else 0) + (1 if rule.region_code is not None else 0)
 
 
-def rules_for(region_code: str, category_id: int | None) -> RuleSet:
-    rows = db.session.scalars(
-        sa.select(OrderRule).where(
-            sa.or_(OrderRule.region_code.is_(None), OrderRule.region_code == region_code),
-            sa.or_(OrderRule.category_id.is_(None), OrderRule.category_id == category_id),
+@dataclasses.dataclass(frozen=True)
+class RuleBook:
+    """The configured rows that can apply to some categories in one region, read in one query:
+    a checkout resolves every supplier group and category of its cart from the same book."""
+
+    category_ids: frozenset[int]
+    rows: tuple[OrderRule, ...]
+
+    @classmethod
+    def load(cls, region_code: str, category_ids: Iterable[int]) -> RuleBook:
+        ids = frozenset(category_ids)
+        category = OrderRule.category_id.is_(None)
+        if ids:
+            category = sa.or_(category, OrderRule.category_id.in_(sorted(ids)))
+        rows = db.session.scalars(
+            sa.select(OrderRule).where(
+                sa.or_(OrderRule.region_code.is_(None), OrderRule.region_code == region_code), category
+            )
         )
-    ).all()
-    values = {}
-    for name in FIELDS:
-        for rule in sorted(rows, key=_specificity, reverse=True):
-            if getattr(rule, name) is not None:
-                values[name] = getattr(rule, name)
-                break
-    return dataclasses.replace(DEFAULTS, **values)
+        return cls(ids, tuple(rows))
+
+    def rules_for(self, category_id: int | None) -> RuleSet:
+        if category_id is not None and category_id not in self.category_ids:
+            raise ValueError(f"category {category_id} is not in this rule book")
+        applicable = sorted(
+            (rule for rule in self.rows if rule.category_id in (None, category_id)),
+            key=_specificity,
+            reverse=True,
+        )
+        values = {}
+        for name in FIELDS:
+            for rule in applicable:
+                if getattr(rule, name) is not None:
+                    values[name] = getattr(rule, name)
+                    break
+        return dataclasses.replace(DEFAULTS, **values)
+
+    def strictest(self, category_ids: Iterable[int]) -> RuleSet:
+        """The tightest limits and shortest deadlines among the rules of these categories."""
+        sets = [self.rules_for(category_id) for category_id in sorted(set(category_ids))]
+        if not sets:
+            return self.rules_for(None)
+        return RuleSet(**{name: min(getattr(s, name) for s in sets) for name in FIELDS})
+
+
+def rules_for(region_code: str, category_id: int | None) -> RuleSet:
+    ids = [] if category_id is None else [category_id]
+    return RuleBook.load(region_code, ids).rules_for(category_id)
 
 
 def strictest(region_code: str, category_ids: Iterable[int]) -> RuleSet:
     """The tightest limits and shortest deadlines among the rules of these categories."""
-    sets = [rules_for(region_code, category_id) for category_id in sorted(set(category_ids))]
-    if not sets:
-        return rules_for(region_code, None)
-    return RuleSet(**{name: min(getattr(s, name) for s in sets) for name in FIELDS})
+    ids = set(category_ids)
+    return RuleBook.load(region_code, ids).strictest(ids)
