@@ -59,12 +59,16 @@ class Order(TimestampMixin, db.Model):
         # One order per supplier per checkout: a replayed or double-clicked submit collides here.
         sa.UniqueConstraint("checkout_key", "supplier_id"),
         sa.CheckConstraint("total > 0", name="total_positive"),
+        # A unit's recent orders (the anti-splitting window, its order list) and a buyer's last
+        # order (the delivery details a checkout starts from).
+        sa.Index("ix_orders_unit_id_submitted_at", "unit_id", "submitted_at"),
+        sa.Index("ix_orders_buyer_id_id", "buyer_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(sa.String(32), unique=True)  # DD20261126-… (budget-check key)
     checkout_key: Mapped[str] = mapped_column(sa.String(64))
-    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
     buyer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     supplier_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
     plan_id: Mapped[int] = mapped_column(sa.ForeignKey("procurement_plans.id"), index=True)
