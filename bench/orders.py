@@ -9,26 +9,27 @@ What it does, in order:
 2. seeds three purchasing units sharing the buyers, four suppliers listing office goods (paper,
    keyboards, mice; ¥20–¥300) and, per unit and category, three plans of ¥3,000, ¥12,000 and
    ¥170,000: the first two run out during the run, one after the other (the checkout page offers
-   only plans with enough balance, in plan-number order, and every buyer takes the first);
-3. starts the app as in production — ``gunicorn wsgi:app`` with ``APP_ENV=production``, a fresh
-   ``SECRET_KEY``, ``DATABASE_URL``, ``REDIS_URL=redis://127.0.0.1:6379/14`` (rate limits and RQ
-   jobs, on a queue of its own) — gthread workers sized for this 2-core machine;
+   only plans with enough balance, in plan-number order, and every buyer takes the first); then
+   the order history a mall in service has (``--history``, default 30,000 completed orders of
+   the last two years, older than the anti-splitting window, with their ledger entries, loaded
+   with COPY) and ``ANALYZE``. Without statistics PostgreSQL planned the anti-splitting sum as a
+   nested loop over every line of the category, which grew with each order of the run;
+3. starts the app as in production — ``gunicorn wsgi:app`` (``gunicorn.conf.py``: sync workers,
+   two per core) with ``APP_ENV=production``, a fresh ``SECRET_KEY``, ``DATABASE_URL``,
+   ``REDIS_URL=redis://127.0.0.1:6379/14`` (rate limits and RQ jobs, on a queue of its own);
 4. logs every buyer in through ``/login`` (CSRF token from the form), each from its own loopback
    address (127.0.0.x) as its own user, so the login limits (10 a minute per address and per
    account) apply as designed and none is hit; nothing else on the checkout path is rate-limited;
-5. for ``--seconds``: each buyer (a thread with its own ``requests.Session``) fills its cart with
+5. for ``--seconds``: each buyer (a thread with its own urllib3 connection) fills its cart with
    one offer from each of 1–``--cart-suppliers`` (default 3) suppliers of one category
    (``POST /cart/add`` each), opens ``GET /cart/checkout``, takes the first plan offered and
    submits (``POST /cart/checkout``, timed): the checkout makes one order per supplier, all
    reserved at once. A redirect is a checkout; 409/422 with the budget
    refusal (采购计划 … 可用余额 ¥…，不足以支付 ¥…) is a refusal, after which the same cart is checked
    out again against the next plan; anything else (5xx, 429, other 4xx, exceptions) is an error;
-6. stops the server and recomputes from the database: orders made, overspent (the sum over plans
-   of max(0, reserved + consumed − amount)) and ledger mismatch (the sum over plans of
+6. stops the server and recomputes from the database: orders made in the run, overspent (the sum
+   over plans of max(0, reserved + consumed − amount)) and ledger mismatch (the sum over plans of
    |stored − ledger| of reserved and consumed); drops the database and the RQ queue.
-
-The production cookies are ``Secure``; the bench speaks plain HTTP on loopback where a TLS proxy
-would sit, so its cookie jar sends them over http too (nothing changes on the server side).
 
 ``--direct`` runs the same loop in-process against the services (``cart.add``, ``cart.quote`` and
 ``checkout.eligible_plans`` for the page, ``checkout.submit``), without HTTP: for profiling.
@@ -43,12 +44,14 @@ Nothing the checkout enqueues needs a worker: with no webhook endpoint configure
 job at all (no offer changes, so no search reindex); each order leaves two outbox rows
 (``budget.reserved``, ``order.submitted``) in ``webhook_events``.
 
-Measured on the 2-core development machine, quiet, 50 buyers, 2×6 gthread, carts of 1–3
-suppliers: 40 orders/s (19.5 checkouts/s), submit p95 1.6 s, overspent 0, errors 0, ledger
-mismatch 0, at ≈ 44 ms of CPU per order (app server ≈ 25, PostgreSQL ≈ 15, buyers ≈ 3.5): every
-core is busy, so the throughput is the machine's ceiling (≈ 45 orders/s) and the latency is the
-queue of 50 buyers that never pause. With one supplier per cart (``--cart-suppliers 1``) it is
-≈ 29 orders/s (p95 1.5 s). The issue's 60 orders/s at p95 ≤ 500 ms needs about twice these cores.
+Measured on the 2-core development machine, quiet, 50 buyers, 4 sync workers, carts of 1–3
+suppliers: 81–82 orders/s (40 checkouts/s), submit p95 407 ms, overspent 0, errors 0, ledger
+mismatch 0, at ≈ 24 ms of CPU per order (app server ≈ 19, PostgreSQL ≈ 4, buyers ≈ 1.4); every
+core is busy and the latency is the queue of 50 buyers that never pause. With one supplier per
+cart (``--cart-suppliers 1``, one order per checkout) it is 49 orders/s, p95 482 ms. Before this
+tuning it was 37 orders/s at p95 1.2 s: ``gthread`` workers let a checkout share the interpreter
+lock with the light requests of its process (p95 870–1,150 ms at the same throughput), and empty
+tables without statistics made PostgreSQL the bottleneck.
 """
 
 from __future__ import annotations
@@ -72,8 +75,10 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 if sys.path[0] != str(ROOT):
@@ -122,8 +127,9 @@ class Seeded:
     plans: int
 
 
-def seed(database_url: str, buyers: int, workdir: Path) -> Seeded:
+def seed(database_url: str, buyers: int, workdir: Path, history: int = 0) -> Seeded:
     """Migrate and seed the scratch database (in this process, then let go of it)."""
+    import sqlalchemy as sa
     from flask_migrate import upgrade
 
     from app import create_app
@@ -228,10 +234,100 @@ def seed(database_url: str, buyers: int, workdir: Path) -> Seeded:
         db.session.add_all(offers)
         db.session.commit()
         shelf = [[[offer.id for offer in group] for group in category] for category in shelf_offers]
+        if history:
+            seed_history(db.session, units, offers, history, rng)
+        # Fresh statistics, as a production database has them (autovacuum analyzes as it goes).
+        db.session.execute(sa.text("ANALYZE"))
+        db.session.commit()
         seeded = Seeded(usernames, shelf, plans)
         db.session.remove()
         db.engine.dispose()
     return seeded
+
+
+def seed_history(session, units, offers, count: int, rng: random.Random) -> None:
+    """``count`` completed orders of the last two years (one line each, paid from a closed plan of
+    the last fiscal year per unit, with their ledger entries), all older than the anti-splitting
+    window: the order history a mall in service has, loaded with COPY."""
+    import sqlalchemy as sa
+
+    from app.auth.models import User
+    from app.core.db import utcnow
+    from app.orders.checkout import fiscal_year
+    from app.procurement.models import PlanStatus, ProcurementPlan
+
+    now = utcnow()
+    buyers = {
+        unit.id: session.scalars(sa.select(User.id).where(User.organization_id == unit.id)).all()
+        for unit in units
+    }
+    old_plans = {}
+    for unit in units:
+        plan = ProcurementPlan(
+            unit=unit,
+            plan_no=f"BENCH-{unit.code}-HISTORY",
+            name="上年度办公用品采购",
+            fiscal_year=fiscal_year() - 1,
+            budget_line_code="2010301",
+            fund_source="一般公共预算",
+            amount=Decimal("900000000.00"),
+            status=PlanStatus.CLOSED,
+            categories=sorted({offer.product.category for offer in offers}, key=lambda c: c.code),
+        )
+        session.add(plan)
+        old_plans[unit.id] = plan
+    session.flush()
+    shelf = [
+        (o.id, o.product_id, o.product.category_id, o.supplier_id, o.supplier_sku, o.product.name,
+         o.product.brand, o.product.model, o.price, o.market_price)
+        for o in offers
+    ]  # fmt: skip
+    first_id = (session.scalar(sa.text("SELECT coalesce(max(id), 0) FROM orders")) or 0) + 1
+    consumed = {unit.id: Decimal("0.00") for unit in units}
+    orders, lines, ledger = [], [], []
+    for n in range(count):
+        unit = units[n % len(units)]
+        offer_id, product_id, category_id, supplier_id, sku, name, brand, model, price, market = rng.choice(
+            shelf
+        )
+        quantity = rng.randint(1, 5)
+        total = price * quantity
+        submitted = now - timedelta(days=35 + rng.random() * 695)
+        order_id, number = first_id + n, f"DDHIST{n + 1:010d}"
+        plan_id = old_plans[unit.id].id
+        orders.append(
+            (order_id, number, f"history-{n}", unit.id, rng.choice(buyers[unit.id]), supplier_id, plan_id,
+             "completed", total, "110000", "北京市东城区压测路 1 号", "压测", "010-12345678", "", False,
+             '{"source": "local"}', submitted, submitted + timedelta(hours=5), submitted + timedelta(days=3),
+             submitted + timedelta(days=4), submitted + timedelta(days=20), "[]", "{}", submitted,
+             submitted + timedelta(days=20))
+        )  # fmt: skip
+        lines.append(
+            (order_id, offer_id, product_id, category_id, sku, name, brand, model, "{}", price, quantity,
+             total, market)
+        )  # fmt: skip
+        ledger.append((plan_id, "reserve", total, number, "", submitted))
+        ledger.append((plan_id, "consume", total, number, "", submitted + timedelta(days=20)))
+        consumed[unit.id] += total
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cursor:
+        columns = {
+            "orders": "id, number, checkout_key, unit_id, buyer_id, supplier_id, plan_id, status, total, "
+            "region_code, delivery_address, contact_name, contact_phone, note, needs_approval, "
+            "budget_check, submitted_at, confirmed_at, delivered_at, accepted_at, paid_at, "
+            "overdue_flags, rules, created_at, updated_at",
+            "order_lines": "order_id, offer_id, product_id, category_id, supplier_sku, name, brand, model, "
+            "specs, unit_price, quantity, amount, market_price",
+            "ledger_entries": "plan_id, kind, amount, reference, note, created_at",
+        }
+        for table, rows in (("orders", orders), ("order_lines", lines), ("ledger_entries", ledger)):
+            with cursor.copy(f"COPY {table} ({columns[table]}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        cursor.execute("SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT max(id) FROM orders))")
+    for unit in units:
+        old_plans[unit.id].consumed = consumed[unit.id]
+    session.flush()
 
 
 def free_port() -> int:
@@ -330,18 +426,6 @@ class Tally:
         self.statuses += other.statuses
 
 
-def _loopback_cookie_jar():
-    """A cookie jar that sends the production ``Secure`` cookies over plain HTTP to loopback."""
-    from requests.cookies import RequestsCookieJar
-
-    class LoopbackCookieJar(RequestsCookieJar):
-        def set_cookie(self, cookie, *args, **kwargs):
-            cookie.secure = False
-            return super().set_cookie(cookie, *args, **kwargs)
-
-    return LoopbackCookieJar()
-
-
 def _form_fields(html: str, form_action: str) -> dict[str, str]:
     """The hidden fields of the form posting to ``form_action``, and its first plan choice."""
     start = html.find(f'action="{form_action}"')
@@ -366,22 +450,43 @@ def pick_cart(rng: random.Random, shelf: list[list[list[int]]], max_suppliers: i
 
 
 class HttpBuyer:
+    """One buyer on a connection of its own (kept alive by gthread workers; sync workers close
+    after each answer) from its own loopback address. urllib3 without
+    requests on top: the load generator shares the machine's two cores with the server, so it
+    should spend as little of them as it can. Cookies are kept by name; the production cookies
+    are ``Secure``, and this client sends them over plain HTTP to loopback, where a TLS proxy
+    would sit (nothing changes on the server side)."""
+
     def __init__(self, base: str, username: str, address: str, max_suppliers: int):
-        import requests
-        from requests.adapters import HTTPAdapter
+        import urllib3
 
-        class SourceAdapter(HTTPAdapter):
-            def init_poolmanager(self, *args, **kwargs):
-                kwargs["source_address"] = (address, 0)
-                super().init_poolmanager(*args, **kwargs)
-
-        self.base, self.username = base, username
-        self.http = requests.Session()
-        self.http.cookies = _loopback_cookie_jar()
-        self.http.mount("http://", SourceAdapter(pool_connections=1, pool_maxsize=1))
+        host, port = base.removeprefix("http://").split(":")
+        self.http = urllib3.HTTPConnectionPool(
+            host, int(port), maxsize=1, block=True, retries=False, timeout=60, source_address=(address, 0)
+        )
+        self.username = username
+        self.cookies: dict[str, str] = {}
         self.csrf = ""
         self.cart_full, self.cart_orders = False, 0
         self.max_suppliers = max_suppliers
+
+    def request(self, method: str, path: str, fields: dict | None = None) -> tuple[int, str]:
+        headers = {}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        body = None
+        if fields is not None:
+            body = urlencode(fields)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        response = self.http.request(method, path, body=body, headers=headers, redirect=False)
+        for cookie in response.headers.getlist("Set-Cookie"):
+            name, _, rest = cookie.partition("=")
+            value = rest.split(";", 1)[0]
+            if value and "Max-Age=0" not in cookie and "1970" not in cookie:
+                self.cookies[name] = value
+            else:
+                self.cookies.pop(name, None)
+        return response.status, response.data.decode()
 
     def _csrf_from(self, html: str) -> str:
         match = re.search(r'name="csrf_token" value="([^"]+)"', html)
@@ -390,38 +495,36 @@ class HttpBuyer:
         return match.group(1)
 
     def login(self) -> None:
-        page = self.http.get(f"{self.base}/login", timeout=30)
-        response = self.http.post(
-            f"{self.base}/login",
-            data={"username": self.username, "password": PASSWORD, "csrf_token": self._csrf_from(page.text)},
-            allow_redirects=False,
-            timeout=30,
+        _, page = self.request("GET", "/login")
+        status, _ = self.request(
+            "POST",
+            "/login",
+            {"username": self.username, "password": PASSWORD, "csrf_token": self._csrf_from(page)},
         )
-        if response.status_code != 302:
-            raise RuntimeError(f"login of {self.username}: HTTP {response.status_code}")
-        self.csrf = self._csrf_from(self.http.get(f"{self.base}/cart", timeout=30).text)
+        if status != 302:
+            raise RuntimeError(f"login of {self.username}: HTTP {status}")
+        self.csrf = self._csrf_from(self.request("GET", "/cart")[1])
 
     def step(self, rng: random.Random, shelf: list[list[list[int]]], tally: Tally) -> None:
         if not self.cart_full:
             chosen = pick_cart(rng, shelf, self.max_suppliers)
             for offer_id in chosen:
-                response = self.http.post(
-                    f"{self.base}/cart/add",
-                    data={"offer_id": offer_id, "quantity": rng.randint(1, 3), "csrf_token": self.csrf},
-                    allow_redirects=False,
-                    timeout=60,
+                status, text = self.request(
+                    "POST",
+                    "/cart/add",
+                    {"offer_id": offer_id, "quantity": rng.randint(1, 3), "csrf_token": self.csrf},
                 )
-                tally.statuses[f"add {response.status_code}"] += 1
-                if response.status_code not in (302, 303):
-                    tally.error(f"POST /cart/add: HTTP {response.status_code} {response.text[-300:]}")
+                tally.statuses[f"add {status}"] += 1
+                if status not in (302, 303):
+                    tally.error(f"POST /cart/add: HTTP {status} {text[-300:]}")
                     return
             self.cart_full, self.cart_orders = True, len(chosen)
-        page = self.http.get(f"{self.base}/cart/checkout", timeout=60)
-        tally.statuses[f"page {page.status_code}"] += 1
-        if page.status_code != 200:
-            tally.error(f"GET /cart/checkout: HTTP {page.status_code} {page.text[-300:]}")
+        status, page = self.request("GET", "/cart/checkout")
+        tally.statuses[f"page {status}"] += 1
+        if status != 200:
+            tally.error(f"GET /cart/checkout: HTTP {status} {page[-300:]}")
             return
-        fields = _form_fields(page.text, "/cart/checkout")
+        fields = _form_fields(page, "/cart/checkout")
         if "plan_id" not in fields:
             tally.no_plan += 1
             self.clear_cart()
@@ -431,29 +534,21 @@ class HttpBuyer:
             delivery_address="北京市东城区压测路 1 号", contact_name="压测", contact_phone="010-12345678"
         )
         started = time.perf_counter()
-        response = self.http.post(
-            f"{self.base}/cart/checkout", data=fields, allow_redirects=False, timeout=60
-        )
-        elapsed = (time.perf_counter() - started) * 1000
-        tally.submit_ms.append(elapsed)
-        tally.statuses[f"submit {response.status_code}"] += 1
-        if response.status_code in (302, 303):
+        status, text = self.request("POST", "/cart/checkout", fields)
+        tally.submit_ms.append((time.perf_counter() - started) * 1000)
+        tally.statuses[f"submit {status}"] += 1
+        if status in (302, 303):
             tally.checkouts += 1
             tally.orders += self.cart_orders
             self.cart_full = False
-        elif response.status_code in (409, 422) and BUDGET_REFUSAL.search(response.text):
+        elif status in (409, 422) and BUDGET_REFUSAL.search(text):
             tally.refused_budget += 1
         else:
-            tally.error(f"POST /cart/checkout: HTTP {response.status_code} {response.text[-300:]}")
+            tally.error(f"POST /cart/checkout: HTTP {status} {text[-300:]}")
 
     def clear_cart(self) -> None:
         # The buyer gives up on this item (no plan left for it).
-        self.http.post(
-            f"{self.base}/cart/clear",
-            data={"confirm": "1", "csrf_token": self.csrf},
-            allow_redirects=False,
-            timeout=60,
-        )
+        self.request("POST", "/cart/clear", {"confirm": "1", "csrf_token": self.csrf})
         self.cart_full = False
 
 
@@ -622,7 +717,10 @@ def audit_database(database_url: str) -> dict:
              GROUP BY p.id
             """
         ).fetchall()
-        orders, order_total = conn.execute("SELECT count(*), coalesce(sum(total), 0) FROM orders").fetchone()
+        orders, order_total = conn.execute(
+            "SELECT count(*) FILTER (WHERE checkout_key NOT LIKE 'history-%'), coalesce(sum(total), 0)"
+            " FROM orders"
+        ).fetchone()
         events = conn.execute("SELECT count(*) FROM webhook_events").fetchone()[0]
     overspent = sum((max(Decimal(0), r + c - a) for _, a, r, c, _, _ in plans), Decimal(0))
     mismatch = sum((abs(r - lr) + abs(c - lc) for _, _, r, c, lr, lc in plans), Decimal(0))
@@ -672,15 +770,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--buyers", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
-    # One process per core; threads overlap the database round trips (3x8, 4x2 and 6 sync
-    # workers measured no better on 2 cores: the app is CPU-bound).
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=6, help="threads per gunicorn worker (1: sync)")
+    # As gunicorn.conf.py: sync workers, two per core (on 2 cores, 4x1 answered with a p95 of
+    # 480 ms where 2x6, 3x4 and 4x2 gthread workers took 870-1,150 ms at the same throughput).
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1), help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (1: sync)")
     parser.add_argument(
         "--cart-suppliers",
         type=int,
         default=3,
         help="a cart holds offers of 1 to this many suppliers (one order each); 1: one order per checkout",
+    )
+    parser.add_argument(
+        "--history", type=int, default=30_000, help="completed orders of earlier years in the database"
     )
     parser.add_argument("--direct", action="store_true", help="in-process services, no HTTP (profiling)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database (for a look)")
@@ -699,7 +800,7 @@ def main() -> None:
     server_log = workdir / "gunicorn.log"
     try:
         started = time.monotonic()
-        seeded = seed(database_url, args.buyers, workdir)
+        seeded = seed(database_url, args.buyers, workdir, args.history)
         log(
             f"seeded {len(seeded.buyers)} buyers, {len(seeded.offers)} offers, {seeded.plans} plans "
             f"in {time.monotonic() - started:.1f} s"
