@@ -11,8 +11,9 @@ One pass over a batch of due deliveries:
    the same on every retry), one keep-alive ``requests`` session per drain, up to
    ``WEBHOOK_SEND_CONCURRENCY`` requests in flight.
 3. **Record** (a short transaction): each attempt's result; the delivery becomes succeeded (2xx),
-   pending again at the next time of :data:`SCHEDULE` (or later if ``Retry-After`` says so), or
-   failed after the last one; a 410 disables the endpoint. A delivery whose lease was lost
+   pending again at the next time of :data:`SCHEDULE` (or later if ``Retry-After`` says so) after
+   a network error, a 5xx, 408, 425 or 429, or failed after the last one or on a redirect or any
+   other 4xx; a 410 disables the endpoint. A delivery whose lease was lost
    meanwhile keeps the state its new owner gives it.
 
 A delivery whose lease ran out (its worker died mid-request) is claimed again by the next pass —
@@ -104,12 +105,25 @@ def settings() -> Settings:
     )
 
 
+# Client errors that say "later", not "never": retried like network errors and 5xx.
+TRANSIENT_CLIENT_ERRORS = frozenset({408, 425, 429})
+
+
+def retryable(result: SendResult) -> bool:
+    """Network errors, 5xx and the transient 4xx are tried again; a redirect (never followed) or
+    any other 4xx is the receiver refusing this event for good (an operator can still resend it
+    from the delivery page once the receiver is fixed)."""
+    code = result.status_code
+    # 410 disables the endpoint: its deliveries wait, pending, until an operator enables it again.
+    return code is None or code >= 500 or code in TRANSIENT_CLIENT_ERRORS or code == 410
+
+
 def next_attempt(result: SendResult, step: int, now: datetime) -> tuple[DeliveryStatus, datetime | None]:
     """Where a delivery goes after attempt number ``step`` of its schedule ended with ``result``.
     A ``Retry-After`` postpones the next attempt (never brings it forward)."""
     if result.ok:
         return DeliveryStatus.SUCCEEDED, None
-    if step >= MAX_ATTEMPTS:
+    if step >= MAX_ATTEMPTS or not retryable(result):
         return DeliveryStatus.FAILED, None
     delay = SCHEDULE[step]
     if result.retry_after is not None:

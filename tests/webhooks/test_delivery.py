@@ -173,9 +173,10 @@ def test_every_failure_is_retried_on_schedule_then_given_up_with_the_same_webhoo
 
 
 @pytest.mark.parametrize(
-    ("code", "body"), [(400, b"bad request"), (404, b"not found"), (429, b"slow down"), (503, b"maintenance")]
+    ("code", "body"),
+    [(500, b"oops"), (503, b"maintenance"), (408, b"timeout"), (425, b"too early"), (429, b"slow down")],
 )
-def test_non_2xx_answers_are_retried(app, db_session, allow_local, code, body):
+def test_server_errors_and_transient_client_errors_are_retried(app, db_session, allow_local, code, body):
     with receiver(Reply(code, body)) as server:
         endpoint(url=server.url)
         _event, [item] = emit_one()
@@ -184,6 +185,23 @@ def test_non_2xx_answers_are_retried(app, db_session, allow_local, code, body):
         assert item.status == DeliveryStatus.PENDING and item.last_status_code == code
         assert item.next_attempt_at - item.last_attempt_at >= timedelta(seconds=5)
         assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "body"), [(400, b"bad request"), (401, b"bad signature"), (404, b"not found")]
+)
+def test_other_client_errors_fail_the_delivery_at_once(app, db_session, allow_local, code, body):
+    with receiver(Reply(code, body)) as server:
+        hook = endpoint(url=server.url)
+        _event, [item] = emit_one()
+        assert delivery.sweep() == 1
+        item = fresh(item)
+        assert (item.status, item.next_attempt_at, item.attempts) == (DeliveryStatus.FAILED, None, 1)
+        assert item.last_status_code == code and item.last_error == f"HTTP {code}"
+        make_due(item.id)
+        assert delivery.sweep() == 0  # not tried again on its own
+        assert len(server.requests) == 1
+        assert fresh(hook).enabled  # only a 410 disables the endpoint
 
 
 # -- Retry-After -----------------------------------------------------------------------------------
@@ -263,7 +281,8 @@ def test_a_redirect_is_not_followed(app, db_session, allow_local):
         delivery.sweep()
         assert [r.path for r in server.requests] == ["/hooks"]
         item = fresh(item)
-        assert item.status == DeliveryStatus.PENDING and item.last_status_code == 302
+        # Not retried either: the receiver has to give its endpoint's new address.
+        assert item.status == DeliveryStatus.FAILED and item.last_status_code == 302
         assert "重定向" in item.last_error and "/moved" in item.last_error
 
 
