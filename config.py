@@ -44,6 +44,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'emall.sqlite3'}"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
+    # A pooled connection idle longer than this is pinged before use (app.core.pool); 0: always.
+    DB_PING_IDLE_SECONDS = float(os.environ.get("DB_PING_IDLE_SECONDS", "10"))
     REDIS_URL: str | None = None
     JOBS_BACKEND = "inprocess"  # or "rq"
     JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "default")
@@ -169,7 +171,6 @@ class ProductionConfig(Config):
             raise RuntimeError(f"生产环境缺少环境变量: {', '.join(missing)}")
         cls.SECRET_KEY = key
         cls.SQLALCHEMY_DATABASE_URI = database_url(os.environ["DATABASE_URL"])
-        cls.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         cls.REDIS_URL = os.environ["REDIS_URL"]
         cls.RATELIMIT_STORAGE_URI = cls.REDIS_URL
         cls.ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL")

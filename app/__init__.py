@@ -64,6 +64,11 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from app import extensions as ext
 
     ext.db.init_app(app)
+    with app.app_context():
+        if ext.db.engine.dialect.name != "sqlite":  # a file that never hangs up
+            from app.core.pool import ping_idle_connections
+
+            ping_idle_connections(ext.db.engine, app.config["DB_PING_IDLE_SECONDS"])
     ext.migrate.init_app(app, ext.db, directory=str(BASE_DIR / "migrations"))
     ext.csrf.init_app(app)
     ext.limiter.init_app(app)
