@@ -108,8 +108,8 @@ class Added:
 
 
 def add(user: User, offer_id: int, quantity: int = 1) -> Added:
-    """Put ``quantity`` of an offer in the cart (adding to a line already there). Plain rows and
-    one write, without loading entities: a busy mall adds to carts more than it does anything else."""
+    """Put ``quantity`` of an offer in the cart, adding to the line already there: one read of the
+    offer and one upsert, so two adds at once (two tabs) both count and neither fails."""
     if not 1 <= quantity <= MAX_QUANTITY:
         raise CartError(f"数量应为 1–{MAX_QUANTITY} 之间的整数。")
     offer = db.session.execute(
@@ -119,30 +119,39 @@ def add(user: User, offer_id: int, quantity: int = 1) -> Added:
     ).one_or_none()
     if offer is None or offer.status is not OfferStatus.LISTED:
         raise CartError("该报价不存在或已下架，不能加入购物车。")
-    # The whole cart (at most MAX_CART_ITEMS rows) in one read: the line to add to, and the count.
-    lines = db.session.execute(
-        sa.select(CartItem.id, CartItem.offer_id, CartItem.quantity).where(CartItem.user_id == user.id)
-    ).all()
-    line = next((line for line in lines if line.offer_id == offer_id), None)
-    if line is None:
-        if len(lines) >= MAX_CART_ITEMS:
-            raise CartError(f"购物车最多 {MAX_CART_ITEMS} 项，请先提交或移除一些商品。")
-        db.session.execute(
-            sa.insert(CartItem).values(
-                user_id=user.id,
-                offer_id=offer_id,
-                quantity=quantity,
-                added_price=offer.price,
-                added_at=utcnow(),
-            )
-        )
-        return Added(offer.name, quantity)
-    if line.quantity + quantity > MAX_QUANTITY:
-        raise CartError(f"数量应为 1–{MAX_QUANTITY} 之间的整数。")
-    db.session.execute(
-        sa.update(CartItem).where(CartItem.id == line.id).values(quantity=CartItem.quantity + quantity)
+    items = CartItem.__table__
+    mine = items.c.user_id == user.id
+    # A new line only while the cart has room; a line already there may always grow.
+    room = sa.or_(
+        sa.select(sa.func.count()).where(mine).scalar_subquery() < MAX_CART_ITEMS,
+        sa.exists().where(mine, items.c.offer_id == offer_id),
     )
-    return Added(offer.name, line.quantity + quantity)
+    columns = ("user_id", "offer_id", "quantity", "added_price", "added_at")
+    values = (user.id, offer_id, quantity, offer.price, utcnow())
+    insert = _insert_for_dialect()(items).from_select(
+        columns,
+        sa.select(
+            *(sa.literal(value, items.c[name].type) for name, value in zip(columns, values, strict=True))
+        ).where(room),
+    )
+    upsert = insert.on_conflict_do_update(
+        index_elements=[items.c.user_id, items.c.offer_id],
+        set_={"quantity": items.c.quantity + insert.excluded.quantity},
+        where=items.c.quantity + insert.excluded.quantity <= MAX_QUANTITY,
+    ).returning(items.c.quantity)
+    in_cart = db.session.execute(upsert).scalar_one_or_none()
+    if in_cart is None:
+        if db.session.scalar(sa.select(sa.exists().where(mine, items.c.offer_id == offer_id))):
+            raise CartError(f"数量应为 1–{MAX_QUANTITY} 之间的整数。")
+        raise CartError(f"购物车最多 {MAX_CART_ITEMS} 项，请先提交或移除一些商品。")
+    return Added(offer.name, in_cart)
+
+
+def _insert_for_dialect():
+    """The INSERT with ON CONFLICT of the database in use (PostgreSQL, or SQLite embedded)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def set_quantity(user: User, item_id: int, quantity: int) -> None:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from app.auth.models import OrgKind, Role
 from app.catalog.models import OfferStatus
 from app.extensions import db
+from app.orders import cart
 from app.orders.models import CartItem
 from tests import factories
 from tests.conftest import csrf_from, login
@@ -166,6 +167,24 @@ def test_adding_past_the_largest_quantity_is_refused(client, world, buyer):
     assert response.status_code == 422
     assert "数量应为 1–9999 之间的整数。" in response.get_data(as_text=True)
     assert _items(buyer) == [(world.offers[0].id, 9990, Decimal("3000.00"))]
+
+
+def test_a_full_cart_takes_no_new_line_but_its_lines_may_grow(client, world, buyer, monkeypatch):
+    monkeypatch.setattr(cart, "MAX_CART_ITEMS", 2)
+    extra = factories.offer(factories.product(world.category), world.suppliers[0], stock=1000)
+    fill_cart(buyer, (world.offers[0], 1), (world.offers[1], 1))
+    token = csrf_from(client, "/")
+    response = client.post("/cart/add", data={"offer_id": extra.id, "quantity": "1", "csrf_token": token})
+    assert response.status_code == 422
+    assert "购物车最多 2 项，请先提交或移除一些商品。" in response.get_data(as_text=True)
+    response = client.post(
+        "/cart/add", data={"offer_id": world.offers[1].id, "quantity": "4", "csrf_token": token}
+    )
+    assert response.status_code == 302
+    assert _items(buyer) == [
+        (world.offers[0].id, 1, Decimal("3000.00")),
+        (world.offers[1].id, 5, Decimal("2000.00")),
+    ]
 
 
 def test_add_needs_a_csrf_token(client, world, buyer):
