@@ -15,7 +15,7 @@ What it does, in order:
    with COPY) and ``ANALYZE``. Without statistics PostgreSQL planned the anti-splitting sum as a
    nested loop over every line of the category, which grew with each order of the run;
 3. starts the app as in production — ``gunicorn wsgi:app`` (``gunicorn.conf.py``: sync workers,
-   two per core) with ``APP_ENV=production``, a fresh ``SECRET_KEY``, ``DATABASE_URL``,
+   one per core and one more) with ``APP_ENV=production``, a fresh ``SECRET_KEY``, ``DATABASE_URL``,
    ``REDIS_URL=redis://127.0.0.1:6379/14`` (rate limits and RQ jobs, on a queue of its own);
 4. logs every buyer in through ``/login`` (CSRF token from the form), each from its own loopback
    address (127.0.0.x) as its own user, so the login limits (10 a minute per address and per
@@ -466,6 +466,7 @@ class HttpBuyer:
         )
         self.username = username
         self.cookies: dict[str, str] = {}
+        self.location = ""  # of the last answer
         self.csrf = ""
         self.cart_full, self.cart_orders = False, 0
         self.max_suppliers = max_suppliers
@@ -481,11 +482,13 @@ class HttpBuyer:
         response = self.http.request(method, path, body=body, headers=headers, redirect=False)
         for cookie in response.headers.getlist("Set-Cookie"):
             name, _, rest = cookie.partition("=")
-            value = rest.split(";", 1)[0]
-            if value and "Max-Age=0" not in cookie and "1970" not in cookie:
+            value, _, attributes = rest.partition(";")
+            attributes = attributes.lower()
+            if value and "max-age=0" not in attributes and "expires=thu, 01 jan 1970" not in attributes:
                 self.cookies[name] = value
-            else:
+            else:  # the server deleted it
                 self.cookies.pop(name, None)
+        self.location = response.headers.get("Location", "")
         return response.status, response.data.decode()
 
     def _csrf_from(self, html: str) -> str:
@@ -515,7 +518,7 @@ class HttpBuyer:
                     {"offer_id": offer_id, "quantity": rng.randint(1, 3), "csrf_token": self.csrf},
                 )
                 tally.statuses[f"add {status}"] += 1
-                if status not in (302, 303):
+                if status not in (302, 303) or self.location.startswith("/login"):
                     tally.error(f"POST /cart/add: HTTP {status} {text[-300:]}")
                     return
             self.cart_full, self.cart_orders = True, len(chosen)
@@ -770,9 +773,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--buyers", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
-    # As gunicorn.conf.py: sync workers, two per core (on 2 cores, 4x1 answered with a p95 of
-    # 480 ms where 2x6, 3x4 and 4x2 gthread workers took 870-1,150 ms at the same throughput).
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1), help="gunicorn workers")
+    # As gunicorn.conf.py: sync workers, one per core and one more (on 2 cores, 4x1 sync answered
+    # with a p95 of 480 ms where 2x6, 3x4 and 4x2 gthread workers took 870-1,150 ms at the same
+    # throughput; 3x1 a little faster than 4x1).
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (1: sync)")
     parser.add_argument(
         "--cart-suppliers",
