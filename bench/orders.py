@@ -44,14 +44,16 @@ Nothing the checkout enqueues needs a worker: with no webhook endpoint configure
 job at all (no offer changes, so no search reindex); each order leaves two outbox rows
 (``budget.reserved``, ``order.submitted``) in ``webhook_events``.
 
-Measured on the 2-core development machine, quiet, 50 buyers, 4 sync workers, carts of 1–3
-suppliers: 81–82 orders/s (40 checkouts/s), submit p95 407 ms, overspent 0, errors 0, ledger
-mismatch 0, at ≈ 24 ms of CPU per order (app server ≈ 19, PostgreSQL ≈ 4, buyers ≈ 1.4); every
-core is busy and the latency is the queue of 50 buyers that never pause. With one supplier per
-cart (``--cart-suppliers 1``, one order per checkout) it is 49 orders/s, p95 482 ms. Before this
-tuning it was 37 orders/s at p95 1.2 s: ``gthread`` workers let a checkout share the interpreter
-lock with the light requests of its process (p95 870–1,150 ms at the same throughput), and empty
-tables without statistics made PostgreSQL the bottleneck.
+Measured on the 2-core development machine, 50 buyers, 3 sync workers, carts of 1–3 suppliers,
+six runs in a row: 89.1, 75.1, 67.3, 66.8, 64.8, 56.5 orders/s with submit p95 352, 442, 495, 462,
+503, 597 ms (median ≈ 67 orders/s at ≈ 480 ms); overspent 0, errors 0, ledger mismatch 0 in every
+run. The spread is the host: the same code and workload cost 17–28 ms of app-server CPU per order
+from one run to the next (≈ 20 ms typical, PostgreSQL ≈ 4, buyers ≈ 1.7), every core is busy, and
+the latency is the queue of 50 buyers that never pause. With one supplier per cart
+(``--cart-suppliers 1``, one order per checkout) 43–49 orders/s at p95 ≈ 500 ms. Before the tuning
+of November 2026 it was 37–40 orders/s at p95 1.2–1.7 s: gthread workers let a checkout share the
+interpreter lock with the light requests of its process (p95 870–1,150 ms even at 65–74 orders/s),
+and tables without statistics made PostgreSQL the bottleneck.
 """
 
 from __future__ import annotations
