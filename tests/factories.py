@@ -10,6 +10,7 @@ from app.auth.passwords import hash_password
 from app.catalog.models import Attribute, AttributeType, Category, Offer, OfferStatus, Product
 from app.catalog.services import normalize_key
 from app.extensions import db
+from app.orders.models import OrderLine
 from app.procurement.models import ProcurementPlan
 
 PASSWORD = "Passw0rd-test"
@@ -127,3 +128,21 @@ def plan(unit: Organization | None = None, **kw) -> ProcurementPlan:
     db.session.add(record)
     db.session.flush()
     return record
+
+
+def order_line(offer: Offer, unit_price: Decimal, quantity: int = 1) -> OrderLine:
+    """A line frozen from ``offer`` as checkout would, to append to an order (flushed with it)."""
+    product = offer.product
+    return OrderLine(
+        offer_id=offer.id,
+        product_id=product.id,
+        category_id=product.category_id,
+        supplier_sku=offer.supplier_sku,
+        name=product.name,
+        brand=product.brand,
+        model=product.model,
+        specs={},
+        unit_price=unit_price,
+        quantity=quantity,
+        amount=unit_price * quantity,
+    )

@@ -73,7 +73,7 @@ class Quote:
 
     @property
     def category_ids(self) -> set[int]:
-        return {line.offer.product.category_id for line in self.lines}
+        return {category_id for group in self.groups for category_id in group.category_ids}
 
     @property
     def fingerprint(self) -> str:

@@ -30,7 +30,7 @@ from app.catalog.models import Category, Product
 from app.core.db import UTCDateTime, utcnow
 from app.core.money import to_money
 from app.extensions import db
-from app.orders.models import Order, OrderLine
+from app.orders.models import Order
 from app.orders.models import OrderStatus as S
 from app.oversight.models import AlertKind, AlertStatus
 from app.oversight.services import raise_alert
@@ -83,20 +83,7 @@ def make_order(unit, supplier, lines, *, status: S, confirmed_at=None, **times) 
     )
     for product, price, qty in lines:
         offer = factories.offer(product, supplier, price=to_money(price))
-        order.lines.append(
-            OrderLine(
-                offer_id=offer.id,
-                product_id=product.id,
-                category_id=product.category_id,
-                supplier_sku=offer.supplier_sku,
-                name=product.name,
-                brand=product.brand,
-                model=product.model,
-                unit_price=to_money(price),
-                quantity=qty,
-                amount=to_money(price) * qty,
-            )
-        )
+        order.lines.append(factories.order_line(offer, to_money(price), qty))
     db.session.add(order)
     db.session.flush()
     return order

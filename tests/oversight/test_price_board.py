@@ -80,23 +80,8 @@ def deal(
         submitted_at=now - timedelta(days=days_ago, hours=1),
         confirmed_at=now - timedelta(days=days_ago) if confirmed else None,
     )
-    product = offer.product
     for _ in range(lines):
-        order.lines.append(
-            OrderLine(
-                offer_id=offer.id,
-                product_id=product.id,
-                category_id=product.category_id,
-                supplier_sku=offer.supplier_sku,
-                name=product.name,
-                brand=product.brand,
-                model=product.model,
-                specs={},
-                unit_price=D(price),
-                quantity=quantity,
-                amount=amount,
-            )
-        )
+        order.lines.append(factories.order_line(offer, D(price), quantity))
     db.session.add(order)
     db.session.flush()
     return order

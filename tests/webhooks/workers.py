@@ -8,28 +8,11 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from redis import Redis
-from rq import Worker
-
-from tests.rq_stack import REDIS_URL, WORKER_CLASS
-
-
-def worker_env(database_url: str, queue_name: str, **env: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "APP_ENV": "development",
-        "DATABASE_URL": database_url.replace("postgresql+psycopg://", "postgresql://"),
-        "REDIS_URL": REDIS_URL,
-        "JOBS_QUEUE": queue_name,
-        "SECRET_KEY": "worker-test-secret-key-0123456789abcdef",
-        **env,
-    }
+from tests.rq_stack import worker_process
 
 
 @contextlib.contextmanager
@@ -37,46 +20,10 @@ def rq_worker(
     database_url: str, queue_name: str, workdir: Path, repo_root: Path, **env: str
 ) -> Iterator[subprocess.Popen]:
     name = f"{queue_name}-{uuid.uuid4().hex[:6]}"
-    redis = Redis.from_url(REDIS_URL)
     log = workdir / f"{name}.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "rq.cli",
-                "worker",
-                "--worker-class",
-                WORKER_CLASS,
-                "--url",
-                REDIS_URL,
-                "--name",
-                name,
-                queue_name,
-            ],
-            cwd=repo_root,
-            env=worker_env(database_url, queue_name, **env),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    process.log = log  # type: ignore[attr-defined]
-    try:
-        deadline = time.monotonic() + 20
-        while not any(w.name == name for w in Worker.all(connection=redis)):
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the RQ worker did not start"
-            time.sleep(0.1)
+    with worker_process(database_url, queue_name, name, log, repo_root, own_group=True, **env) as process:
+        process.log = log  # type: ignore[attr-defined]
         yield process
-    finally:
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
 
 
 def descendants(pid: int) -> list[int]:
