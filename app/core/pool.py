@@ -1,11 +1,11 @@
 """Checking pooled database connections before use: only the ones that sat idle.
 
 ``pool_pre_ping`` pings on every checkout, one more round trip per request: about 8% of the app
-server's samples under load in bench/orders.py (py-spy). A connection in steady use has just proven itself; the
-ones that fail are those left idle while the database restarted or a firewall dropped them. So a
-connection is pinged only when it has been back in the pool longer than ``DB_PING_IDLE_SECONDS``;
-a failed ping makes the pool discard it and hand out another (``DisconnectionError``), as
-``pool_pre_ping`` would.
+server's samples under load in bench/orders.py (py-spy). A connection in steady use has just
+proven itself; the ones that fail are those left idle while the database restarted or a firewall
+dropped them. So a connection is pinged only when it has been back in the pool longer than
+``DB_PING_IDLE_SECONDS``; a failed ping makes the pool discard it and hand out another
+(``DisconnectionError``), as ``pool_pre_ping`` would.
 """
 
 from __future__ import annotations
